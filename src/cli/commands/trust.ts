@@ -1,0 +1,4 @@
+import type { Command } from "../command.js";
+
+/** The `trust` commands. */
+export const commands: Command[] = [];

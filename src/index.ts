@@ -1,0 +1,2 @@
+// The library: every feature the CLI offers is usable from code through these exports.
+export * as image from "./image/index.js";

@@ -1,0 +1,71 @@
+import { open, rename, mkdir, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { dirname, join, basename } from "node:path";
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+
+/** A temp path beside `target`, so the final rename stays on one filesystem. */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `data` to `target` atomically: temp file, fsync, rename, fsync of the directory. */
+export async function atomicWriteFile(
+  target: string,
+  data: Uint8Array | string,
+  opts: { fsync?: boolean } = {},
+): Promise<void> {
+  const fsync = opts.fsync !== false;
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  const fh = await open(tmp, "w", 0o644);
+  try {
+    await fh.writeFile(data);
+    if (fsync) await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  if (fsync) await fsyncDir(dirname(target));
+}
+
+/** Streams into `target` atomically; on any error the temp file is removed and `target` is untouched. */
+export async function atomicWriteStream(
+  target: string,
+  source: Readable | NodeJS.ReadableStream,
+  opts: { fsync?: boolean } = {},
+): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    const out = createWriteStream(tmp, { mode: 0o644 });
+    await pipeline(source as Readable, out);
+    if (opts.fsync !== false) {
+      const fh = await open(tmp, "r+");
+      await fh.sync();
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
