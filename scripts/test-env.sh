@@ -58,7 +58,7 @@ if ! /usr/bin/docker image inspect busybox:local >/dev/null 2>&1; then
   tmp=$(mktemp -d)
   mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp" "$tmp/rootfs/root"
   cp /bin/busybox "$tmp/rootfs/bin/busybox"
-  for applet in $(/bin/busybox --list); do ln -sf busybox "$tmp/rootfs/bin/$applet"; done
+  for applet in $(/bin/busybox --list); do [[ $applet == busybox ]] || ln -sf busybox "$tmp/rootfs/bin/$applet"; done
   printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$tmp/rootfs/etc/passwd"
   printf 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n' >"$tmp/rootfs/etc/group"
   chmod 1777 "$tmp/rootfs/tmp"
