@@ -5,3 +5,5 @@ export * from "./media-types.js";
 export * from "./manifest.js";
 export * from "./platform.js";
 export * from "./reference.js";
+export * from "./copy.js";
+export * from "./transports/index.js";

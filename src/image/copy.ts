@@ -1,0 +1,314 @@
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { DockyardError, isDockyardError } from "./errors.js";
+import { digestOf, VerifyingStream } from "./digest.js";
+import { isImageManifestMediaType, isIndexMediaType, MediaType } from "./media-types.js";
+import {
+  isIndex,
+  parseManifest,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+} from "./manifest.js";
+import { formatPlatform, hostPlatform, platformMatches } from "./platform.js";
+import type { ImageSource, ImageTarget } from "./transports/types.js";
+import { QuietProgress, type Progress } from "../util/progress.js";
+
+/** What a verifier sees: the top manifest about to be copied. Throw (e.g. TRUST) to stop the copy. */
+export interface VerifyRequest {
+  source: ImageSource;
+  ref: string | undefined;
+  descriptor: Descriptor;
+  manifest: Uint8Array;
+}
+
+export interface CopyOptions {
+  /** Copy every platform of an index (the index digest is preserved). */
+  allPlatforms?: boolean;
+  /** The platform to pick from an index when not copying all (default: this machine's). */
+  platform?: Platform;
+  /** Blobs in flight at once (default 6). Sequential targets always get 1. */
+  concurrency?: number;
+  progress?: Progress;
+  /** Attempts per blob on network errors (default 3). */
+  retries?: number;
+  /** Hook for trust: called with the top manifest before anything is written. */
+  verify?: (req: VerifyRequest) => Promise<void>;
+}
+
+export interface CopyResult {
+  /** Descriptor of what was written at the top (index or image manifest). */
+  descriptor: Descriptor;
+  /** Every image manifest copied (one, or one per platform). */
+  manifests: Descriptor[];
+  blobsCopied: number;
+  blobsSkipped: number;
+  blobsMounted: number;
+  bytesCopied: number;
+}
+
+type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function limiter(n: number): Limit {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+
+/** Wraps a source blob so it is verified on the way (for consumers that are not ImageTargets). */
+export async function openVerifiedBlob(source: ImageSource, desc: Descriptor): Promise<Readable> {
+  const raw = await source.openBlob(desc);
+  const v = new VerifyingStream(desc.digest, desc.size);
+  raw.on("error", (e) => v.destroy(e));
+  return raw.pipe(v);
+}
+
+/** Reads a small blob (a config) whole, verified. Refuses anything over `max` bytes. */
+export async function readBlob(source: ImageSource, desc: Descriptor, max = 64 << 20): Promise<Buffer> {
+  if (desc.size > max)
+    throw new DockyardError(
+      "SIZE_INVALID",
+      `blob ${desc.digest} is ${desc.size} bytes; at most ${max} expected`,
+    );
+  const s = await openVerifiedBlob(source, desc);
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+class Counter extends Transform {
+  constructor(private readonly onBytes: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.onBytes(chunk.length);
+    cb(null, chunk);
+  }
+}
+
+function shortId(d: string): string {
+  return d.slice(d.indexOf(":") + 1, d.indexOf(":") + 13);
+}
+
+function isForeign(desc: Descriptor): boolean {
+  return (
+    (desc.mediaType === MediaType.dockerLayerForeignGzip || desc.mediaType.includes(".nondistributable.")) &&
+    (desc.urls?.length ?? 0) > 0
+  );
+}
+
+/**
+ * Fetches a manifest and checks it is what the descriptor says (digest, size, parseable).
+ */
+export async function fetchCheckedManifest(
+  source: ImageSource,
+  desc: Descriptor,
+): Promise<{ bytes: Uint8Array; manifest: ImageManifest | ImageIndex; mediaType: string }> {
+  const bytes = await source.fetchManifest(desc);
+  const actual = digestOf(bytes, desc.digest.startsWith("sha512:") ? "sha512" : "sha256");
+  if (actual !== desc.digest)
+    throw new DockyardError(
+      "DIGEST_INVALID",
+      `manifest from ${source.description} has digest ${actual}, expected ${desc.digest}`,
+    );
+  const { manifest, mediaType } = parseManifest(bytes, desc.mediaType);
+  return { bytes, manifest, mediaType };
+}
+
+/** Picks the manifest for `wanted` from an index; the error lists what there is. */
+export function selectPlatform(index: ImageIndex, wanted: Platform, where: string): Descriptor {
+  const candidates = index.manifests.filter(
+    (d) => isImageManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType),
+  );
+  // Attestation manifests (BuildKit's unknown/unknown) never match a real platform.
+  const found = candidates.find((d) => platformMatches(wanted, d.platform));
+  if (found) return found;
+  const available = candidates
+    .map((d) => (d.platform ? formatPlatform(d.platform) : "(no platform)"))
+    .filter((p) => p !== "unknown/unknown");
+  throw new DockyardError(
+    "MANIFEST_UNKNOWN",
+    `${where} has no image for ${formatPlatform(wanted)} (it has: ${available.join(", ") || "none"}); ` +
+      `pick one with --platform or copy all with --all-platforms`,
+  );
+}
+
+/**
+ * Copies one image (or index) from `source` to `target`: index → manifests → config + layers,
+ * children before parents, blobs in parallel with a bound, skipping blobs the target has,
+ * mounting across repositories when both sides are one registry. Manifest bytes are copied as
+ * they are, so digests are preserved. Does not commit the target: see `withTarget`.
+ */
+export async function copy(
+  source: ImageSource,
+  sourceRef: string | undefined,
+  target: ImageTarget,
+  targetRef: string | undefined,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
+  const progress = opts.progress ?? new QuietProgress();
+  const limit = limiter(target.sequential ? 1 : Math.max(1, opts.concurrency ?? 6));
+  const retries = Math.max(1, opts.retries ?? 3);
+  const result: CopyResult = {
+    descriptor: undefined as unknown as Descriptor,
+    manifests: [],
+    blobsCopied: 0,
+    blobsSkipped: 0,
+    blobsMounted: 0,
+    bytesCopied: 0,
+  };
+  const inflight = new Map<string, Promise<void>>();
+
+  const copyBlobOnce = async (desc: Descriptor): Promise<void> => {
+    if (isForeign(desc)) return; // foreign layers stay where their urls say
+    const label = `${desc.mediaType.includes("config") ? "config" : "blob"} ${shortId(desc.digest)}`;
+    if (await target.hasBlob(desc)) {
+      result.blobsSkipped++;
+      progress.task(desc.digest, label, desc.size).finish("exists");
+      return;
+    }
+    if (
+      target.mountBlob &&
+      source.origin &&
+      target.origin &&
+      source.origin.registry === target.origin.registry &&
+      source.origin.repository !== target.origin.repository
+    ) {
+      if (await target.mountBlob(desc, source.origin)) {
+        result.blobsMounted++;
+        progress.task(desc.digest, label, desc.size).finish(`mounted from ${source.origin.repository}`);
+        return;
+      }
+    }
+    const task = progress.task(desc.digest, label, desc.size);
+    for (let attempt = 1; ; attempt++) {
+      let sent = 0;
+      try {
+        const raw = await source.openBlob(desc);
+        const counted = new Counter((n) => {
+          sent += n;
+          task.advance(n);
+        });
+        raw.on("error", (e) => counted.destroy(e));
+        await target.writeBlob(desc, raw.pipe(counted));
+        result.blobsCopied++;
+        result.bytesCopied += sent;
+        task.finish("done");
+        return;
+      } catch (err) {
+        const retryable = isDockyardError(err, "NETWORK") && !target.sequential;
+        if (!retryable || attempt >= retries) {
+          task.fail((err as Error).message);
+          throw err;
+        }
+        task.advance(-sent);
+        await new Promise((r) => setTimeout(r, 300 * 2 ** (attempt - 1)));
+      }
+    }
+  };
+
+  const copyBlob = (desc: Descriptor): Promise<void> => {
+    let p = inflight.get(desc.digest);
+    if (!p) {
+      p = limit(() => copyBlobOnce(desc));
+      inflight.set(desc.digest, p);
+    }
+    return p;
+  };
+
+  const copyImage = async (
+    desc: Descriptor,
+    bytes: Uint8Array,
+    m: ImageManifest,
+    mediaType: string,
+    ref: string | undefined,
+    top: boolean,
+  ): Promise<Descriptor> => {
+    // Config first, then layers (sequential targets like tar streams keep that order).
+    const blobs = [m.config, ...m.layers];
+    if (target.sequential) {
+      for (const b of blobs) await copyBlob(b);
+    } else {
+      await Promise.all(blobs.map((b) => copyBlob(b)));
+    }
+    const written = await target.writeManifest(ref, bytes, mediaType, { top });
+    if (written.digest !== desc.digest)
+      throw new DockyardError(
+        "INTERNAL",
+        `${target.description} stored the manifest as ${written.digest}, expected ${desc.digest}`,
+      );
+    const out = { ...desc, mediaType };
+    result.manifests.push(out);
+    return out;
+  };
+
+  const copyIndex = async (
+    bytes: Uint8Array,
+    index: ImageIndex,
+    mediaType: string,
+    ref: string | undefined,
+    top: boolean,
+  ): Promise<Descriptor> => {
+    // Children in parallel (their blobs share the limiter), then the index itself.
+    await Promise.all(
+      index.manifests.map(async (child) => {
+        if (!isImageManifestMediaType(child.mediaType) && !isIndexMediaType(child.mediaType)) {
+          await copyBlob(child);
+          return;
+        }
+        const c = await fetchCheckedManifest(source, child);
+        if (isIndex(c.manifest)) await copyIndex(c.bytes, c.manifest, c.mediaType, undefined, false);
+        else await copyImage(child, c.bytes, c.manifest, c.mediaType, undefined, false);
+      }),
+    );
+    return target.writeManifest(ref, bytes, mediaType, { top });
+  };
+
+  {
+    let desc = await source.resolve(sourceRef);
+    let top = await fetchCheckedManifest(source, desc);
+    if (opts.verify) await opts.verify({ source, ref: sourceRef, descriptor: desc, manifest: top.bytes });
+    const wanted = opts.platform ?? hostPlatform();
+    while (isIndex(top.manifest) && (!opts.allPlatforms || target.acceptsIndex === false)) {
+      if (opts.allPlatforms)
+        throw new DockyardError(
+          "UNSUPPORTED",
+          `${target.description} holds single-platform images only; pick one with --platform`,
+        );
+      desc = selectPlatform(top.manifest, wanted, `${source.description}${sourceRef ? `:${sourceRef}` : ""}`);
+      top = await fetchCheckedManifest(source, desc);
+    }
+    if (isIndex(top.manifest)) {
+      result.descriptor = { ...(await copyIndex(top.bytes, top.manifest, top.mediaType, targetRef, true)) };
+      if (result.descriptor.digest !== desc.digest)
+        throw new DockyardError("INTERNAL", `index digest changed in ${target.description}`);
+    } else {
+      result.descriptor = await copyImage(desc, top.bytes, top.manifest, top.mediaType, targetRef, true);
+    }
+    return result;
+  }
+}
+
+/**
+ * Runs `fn` (one or more copies into `target`), then commits the target; on failure aborts it
+ * so no half-written output remains. Archive and daemon targets need this; others have no-ops.
+ */
+export async function withTarget<T>(target: ImageTarget, fn: (t: ImageTarget) => Promise<T>): Promise<T> {
+  try {
+    const r = await fn(target);
+    await target.commit?.();
+    return r;
+  } catch (err) {
+    await target.abort?.().catch(() => {});
+    throw err;
+  }
+}

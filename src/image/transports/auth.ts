@@ -1,0 +1,127 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { atomicWriteFile } from "../../util/fs.js";
+import { DockyardError } from "../errors.js";
+import { DOCKER_HUB } from "../reference.js";
+
+export interface Credentials {
+  username: string;
+  password: string;
+  /** An OAuth identity token (docker's `identitytoken`), used as refresh token. */
+  identityToken?: string;
+}
+
+/** `$DOCKER_CONFIG/config.json`, default `~/.docker/config.json` (where docker keeps logins). */
+export function dockerConfigPath(): string {
+  return join(process.env.DOCKER_CONFIG || join(homedir(), ".docker"), "config.json");
+}
+
+const HUB_KEY = "https://index.docker.io/v1/";
+
+/** The config.json key docker uses for a registry host. */
+export function authKey(registry: string): string {
+  return registry === DOCKER_HUB ? HUB_KEY : registry;
+}
+
+function keyMatches(key: string, registry: string): boolean {
+  if (key === authKey(registry)) return true;
+  // Keys are sometimes written as URLs: https://host[:port][/v1/|/v2/].
+  const host = key.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  if (registry === DOCKER_HUB) return ["index.docker.io", "docker.io", "registry-1.docker.io"].includes(host);
+  return host === registry;
+}
+
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  [k: string]: unknown;
+}
+
+async function readConfig(path: string): Promise<DockerConfig> {
+  try {
+    const doc = JSON.parse(await readFile(path, "utf8")) as unknown;
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+      throw new DockyardError("CONFIG_INVALID", `${path} must hold a JSON object`);
+    return doc as DockerConfig;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+    if (err instanceof DockyardError) throw err;
+    throw new DockyardError("CONFIG_INVALID", `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Credentials for `registry` from docker's config.json (`auths` entries with base64 `auth`). */
+export async function lookupCredentials(
+  registry: string,
+  path = dockerConfigPath(),
+): Promise<Credentials | undefined> {
+  const cfg = await readConfig(path);
+  for (const [key, entry] of Object.entries(cfg.auths ?? {})) {
+    if (!keyMatches(key, registry) || !entry) continue;
+    let username = entry.username;
+    let password = entry.password;
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+      const i = decoded.indexOf(":");
+      if (i < 0)
+        throw new DockyardError("CONFIG_INVALID", `${path}: auths.${key}.auth is not base64 user:password`);
+      username = decoded.slice(0, i);
+      password = decoded.slice(i + 1);
+    }
+    if (username === undefined && entry.identitytoken) username = "<token>";
+    if (username === undefined) continue;
+    const c: Credentials = { username, password: password ?? "" };
+    if (entry.identitytoken) c.identityToken = entry.identitytoken;
+    return c;
+  }
+  return undefined;
+}
+
+/** Saves a login the way `docker login` does, keeping everything else in the file. */
+export async function storeCredentials(registry: string, creds: Credentials, path = dockerConfigPath()) {
+  const cfg = await readConfig(path);
+  cfg.auths = cfg.auths ?? {};
+  cfg.auths[authKey(registry)] = {
+    auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64"),
+  };
+  await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n");
+  const { chmod } = await import("node:fs/promises");
+  await chmod(path, 0o600);
+}
+
+/** Removes a login; returns false when there was none. */
+export async function removeCredentials(registry: string, path = dockerConfigPath()): Promise<boolean> {
+  const cfg = await readConfig(path);
+  let found = false;
+  for (const key of Object.keys(cfg.auths ?? {})) {
+    if (keyMatches(key, registry)) {
+      delete cfg.auths![key];
+      found = true;
+    }
+  }
+  if (found) await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n");
+  return found;
+}
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parses a WWW-Authenticate header (`Bearer realm="…",service="…",scope="…"`). */
+export function parseChallenges(header: string | string[] | undefined): Challenge[] {
+  const out: Challenge[] = [];
+  for (const h of Array.isArray(header) ? header : header ? [header] : []) {
+    const re = /([A-Za-z]+)\s+((?:[a-zA-Z_]+=(?:"(?:[^"\\]|\\.)*"|[^,\s]*)\s*,?\s*)*)/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(h))) {
+      const params: Record<string, string> = {};
+      const pre = /([a-zA-Z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+      let p: RegExpExecArray | null;
+      while ((p = pre.exec(m[2]!)))
+        params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? "").replace(/\\(.)/g, "$1");
+      out.push({ scheme: m[1]!.toLowerCase(), params });
+    }
+  }
+  return out;
+}

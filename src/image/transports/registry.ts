@@ -1,0 +1,681 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import https from "node:https";
+import { isIP } from "node:net";
+import { Readable } from "node:stream";
+import { DockyardError, type ErrorCode } from "../errors.js";
+import { digestOf, parseDigest, type Digest } from "../digest.js";
+import { MANIFEST_MEDIA_TYPES } from "../media-types.js";
+import { parseManifest, type Descriptor } from "../manifest.js";
+import { DOCKER_HUB } from "../reference.js";
+import { lookupCredentials, parseChallenges, type Challenge, type Credentials } from "./auth.js";
+import type { BlobOrigin, ImageSource, ImageTarget, WriteManifestOptions } from "./types.js";
+const VERSION_STRING = "dockyard/0.1.0";
+
+export interface RegistryClientOptions {
+  /** Allow plain HTTP and unverified TLS for this registry (docker's insecure-registries). */
+  insecure?: boolean;
+  /** Explicit credentials; otherwise looked up in docker's config.json. */
+  credentials?: Credentials | null;
+  /** Attempts for idempotent requests on network errors and 429/5xx (default 4). */
+  retries?: number;
+  /** "monolithic" (one PUT, default) or "chunked" (PATCH chunks, then PUT). */
+  uploadMode?: "monolithic" | "chunked";
+  /** Chunk size for chunked uploads (default 16 MiB). */
+  chunkSize?: number;
+  /** Per-request idle timeout in ms (default 120 s). */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
+interface RequestSpec {
+  method: string;
+  /** `/v2/...` path (with query) or an absolute URL (upload locations). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  scopes: string[];
+  /** Statuses that are not errors (others throw DockyardError). */
+  ok: number[];
+  /** Follow redirects (blob downloads). */
+  follow?: boolean;
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+/** Docker treats loopback registries as insecure by default (HTTPS first, then plain HTTP). */
+export function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  if (isIP(host) === 6) return host === "::1";
+  return false;
+}
+
+function networkError(err: unknown, what: string): DockyardError {
+  const e = err as NodeJS.ErrnoException;
+  return new DockyardError("NETWORK", `${what}: ${e.code ? `${e.code} ` : ""}${e.message}`, err);
+}
+
+function isNetworkError(err: unknown): boolean {
+  if (err instanceof DockyardError) return err.code === "NETWORK";
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return (code !== undefined && NETWORK_CODES.has(code)) || /socket hang up/.test(String(err));
+}
+
+async function readText(res: IncomingMessage, max = 1 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    n += (c as Buffer).length;
+    if (n > max) {
+      res.destroy();
+      throw new DockyardError("SIZE_INVALID", `response body over ${max} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function readBytes(res: IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    n += (c as Buffer).length;
+    if (n > max) {
+      res.destroy();
+      throw new DockyardError("SIZE_INVALID", `manifest larger than ${max} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const OCI_CODE: Record<string, ErrorCode> = {
+  BLOB_UNKNOWN: "BLOB_UNKNOWN",
+  BLOB_UPLOAD_INVALID: "DIGEST_INVALID",
+  BLOB_UPLOAD_UNKNOWN: "BLOB_UNKNOWN",
+  DIGEST_INVALID: "DIGEST_INVALID",
+  MANIFEST_BLOB_UNKNOWN: "MANIFEST_BLOB_UNKNOWN",
+  MANIFEST_INVALID: "MANIFEST_INVALID",
+  MANIFEST_UNKNOWN: "MANIFEST_UNKNOWN",
+  MANIFEST_UNVERIFIED: "MANIFEST_INVALID",
+  NAME_INVALID: "NAME_INVALID",
+  NAME_UNKNOWN: "NAME_UNKNOWN",
+  SIZE_INVALID: "SIZE_INVALID",
+  TAG_INVALID: "TAG_INVALID",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  DENIED: "DENIED",
+  UNSUPPORTED: "UNSUPPORTED",
+  TOOMANYREQUESTS: "NETWORK",
+};
+
+/**
+ * A client for one registry host (Docker Registry HTTP API v2 / OCI distribution): keep-alive
+ * connections, Docker token auth (WWW-Authenticate Bearer → token endpoint) and basic auth,
+ * retries with backoff, HTTPS with plain-HTTP fallback for loopback or `insecure` registries.
+ */
+export class RegistryClient {
+  readonly registry: string;
+  private readonly apiHost: string;
+  private readonly opts: RegistryClientOptions;
+  private base?: Promise<string>;
+  private challenge?: Challenge;
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private creds?: Promise<Credentials | undefined>;
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly httpsAgent: https.Agent;
+
+  constructor(registry: string, opts: RegistryClientOptions = {}) {
+    this.registry = registry;
+    this.apiHost = registry === DOCKER_HUB ? "registry-1.docker.io" : registry;
+    this.opts = opts;
+    const relaxed = opts.insecure === true || isLoopbackRegistry(registry);
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !relaxed });
+  }
+
+  get insecure(): boolean {
+    return this.opts.insecure === true || isLoopbackRegistry(this.registry);
+  }
+
+  get uploadMode(): "monolithic" | "chunked" {
+    return this.opts.uploadMode ?? "monolithic";
+  }
+  get chunkSize(): number {
+    return this.opts.chunkSize ?? 16 << 20;
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private credentials(): Promise<Credentials | undefined> {
+    if (this.opts.credentials === null) return Promise.resolve(undefined);
+    if (this.opts.credentials) return Promise.resolve(this.opts.credentials);
+    this.creds ??= lookupCredentials(this.registry);
+    return this.creds;
+  }
+
+  /** `https://host` or, for insecure/loopback registries that do not speak TLS, `http://host`. */
+  baseUrl(): Promise<string> {
+    this.base ??= (async () => {
+      const httpsBase = `https://${this.apiHost}`;
+      if (!this.insecure) return httpsBase;
+      try {
+        const res = await this.raw("GET", new URL(`${httpsBase}/v2/`), {}, undefined, 1);
+        res.body.resume();
+        this.noteChallenge(res);
+        return httpsBase;
+      } catch {
+        const httpBase = `http://${this.apiHost}`;
+        try {
+          const res = await this.raw("GET", new URL(`${httpBase}/v2/`), {}, undefined, 1);
+          res.body.resume();
+          this.noteChallenge(res);
+        } catch (err) {
+          this.base = undefined;
+          throw networkError(err, `cannot reach registry ${this.registry}`);
+        }
+        return httpBase;
+      }
+    })();
+    return this.base;
+  }
+
+  private noteChallenge(res: HttpResponse): void {
+    if (res.status !== 401) return;
+    const ch = parseChallenges(res.headers["www-authenticate"]);
+    const pick = ch.find((c) => c.scheme === "bearer") ?? ch.find((c) => c.scheme === "basic");
+    if (pick) this.challenge = pick;
+  }
+
+  /** One HTTP exchange, no auth or retries. */
+  private raw(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer | Readable | undefined,
+    attempts = 0,
+  ): Promise<HttpResponse> {
+    void attempts;
+    const mod = url.protocol === "https:" ? https : http;
+    const agent = url.protocol === "https:" ? this.httpsAgent : this.httpAgent;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = mod.request(url, {
+        method,
+        headers: { "User-Agent": VERSION_STRING, ...headers },
+        agent,
+        timeout: this.opts.timeoutMs ?? 120_000,
+      });
+      req.on("timeout", () =>
+        req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
+      );
+      req.on("error", reject);
+      req.on("response", (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        body.on("error", (e) => req.destroy(e));
+        body.pipe(req);
+      }
+    });
+  }
+
+  private async authorization(scopes: string[]): Promise<string | undefined> {
+    const ch = this.challenge;
+    if (!ch) return undefined;
+    const creds = await this.credentials();
+    if (ch.scheme === "basic") {
+      if (!creds) return undefined;
+      return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+    }
+    if (ch.scheme !== "bearer") return undefined;
+    const key = [...scopes].sort().join(" ");
+    const cached = this.tokens.get(key);
+    if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
+    const realm = ch.params.realm;
+    if (!realm)
+      throw new DockyardError("UNAUTHORIZED", `${this.registry} sent a Bearer challenge without a realm`);
+    const u = new URL(realm);
+    if (ch.params.service) u.searchParams.set("service", ch.params.service);
+    for (const s of scopes) u.searchParams.append("scope", s);
+    if (creds && creds.username !== "<token>") u.searchParams.set("account", creds.username);
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (creds)
+      headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+    let res: HttpResponse;
+    try {
+      res = await this.raw("GET", u, headers, undefined);
+    } catch (err) {
+      throw networkError(err, `token endpoint ${u.origin}${u.pathname}`);
+    }
+    const text = await readText(res.body);
+    if (res.status === 401 || res.status === 403)
+      throw new DockyardError(
+        "UNAUTHORIZED",
+        `${this.registry} refused the credentials${creds ? ` of ${creds.username}` : ""} (token endpoint said ${res.status}); run 'dockyard login ${this.registry}'`,
+      );
+    if (res.status !== 200)
+      throw new DockyardError("NETWORK", `token endpoint ${u.origin} answered ${res.status}`);
+    let doc: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      doc = JSON.parse(text) as typeof doc;
+    } catch {
+      throw new DockyardError("NETWORK", `token endpoint ${u.origin} sent invalid JSON`);
+    }
+    const token = doc.token ?? doc.access_token;
+    if (!token) throw new DockyardError("NETWORK", `token endpoint ${u.origin} sent no token`);
+    const life = Math.max(60, doc.expires_in ?? 60) * 1000;
+    this.tokens.set(key, { token, expires: Date.now() + life - 10_000 });
+    return `Bearer ${token}`;
+  }
+
+  private async errorFor(res: HttpResponse, spec: RequestSpec): Promise<DockyardError> {
+    let text = "";
+    try {
+      text = spec.method === "HEAD" ? "" : await readText(res.body, 64 << 10);
+    } catch {
+      // ignore: the status is enough
+    }
+    let code: ErrorCode | undefined;
+    let message = "";
+    try {
+      const doc = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
+      const e = doc.errors?.[0];
+      if (e?.code) code = OCI_CODE[e.code];
+      if (e) message = `${e.code ?? ""}${e.message ? `: ${e.message}` : ""}`;
+    } catch {
+      message = text.slice(0, 200).trim();
+    }
+    const where = `${spec.method} ${this.registry}${spec.path.startsWith("/") ? spec.path : ""}`;
+    if (res.status === 401) {
+      return new DockyardError(
+        "UNAUTHORIZED",
+        `${where}: authentication required (${message || "401"}); run 'dockyard login ${this.registry}'`,
+      );
+    }
+    if (res.status === 403)
+      return new DockyardError("DENIED", `${where}: access denied (${message || "403"})`);
+    if (!code) {
+      if (res.status === 404) code = spec.path.includes("/manifests/") ? "MANIFEST_UNKNOWN" : "NOT_FOUND";
+      else if (res.status >= 500 || res.status === 429) code = "NETWORK";
+      else code = "INTERNAL";
+    }
+    return new DockyardError(code, `${where}: ${res.status}${message ? ` ${message}` : ""}`);
+  }
+
+  /** A request with auth (once, on 401) and retries (idempotent or replayable bodies only). */
+  async request(spec: RequestSpec): Promise<HttpResponse> {
+    const base = await this.baseUrl();
+    const replayable = spec.body === undefined || Buffer.isBuffer(spec.body);
+    const attempts = replayable ? Math.max(1, this.opts.retries ?? 4) : 1;
+    let authTried = false;
+    for (let attempt = 1; ; attempt++) {
+      let url = new URL(spec.path, base);
+      const headers: Record<string, string> = { ...spec.headers };
+      const auth = await this.authorization(spec.scopes);
+      if (auth) headers.Authorization = auth;
+      let res: HttpResponse;
+      try {
+        res = await this.raw(spec.method, url, headers, spec.body);
+        for (
+          let hops = 0;
+          spec.follow && [301, 302, 303, 307, 308].includes(res.status) && hops < 5;
+          hops++
+        ) {
+          res.body.resume();
+          const next = new URL(String(res.headers.location), url);
+          const h = { ...headers };
+          if (next.host !== url.host) delete h.Authorization;
+          url = next;
+          res = await this.raw(spec.method, url, h, undefined);
+        }
+      } catch (err) {
+        if (attempt < attempts && isNetworkError(err)) {
+          await backoff(attempt);
+          continue;
+        }
+        throw networkError(err, `${spec.method} ${url.host}${url.pathname}`);
+      }
+      if (res.status === 401 && !authTried && replayable) {
+        authTried = true;
+        const before = this.challenge;
+        this.noteChallenge(res);
+        res.body.resume();
+        const ch = this.challenge;
+        if (ch && (ch !== before || ch.scheme === "bearer")) {
+          // A new challenge, or our token lacked the scope: forget cached tokens for it and retry.
+          this.tokens.delete([...spec.scopes].sort().join(" "));
+          if (ch.scheme === "bearer" && ch.params.scope && !spec.scopes.includes(ch.params.scope))
+            spec = { ...spec, scopes: [...spec.scopes, ch.params.scope] };
+          attempt--;
+          continue;
+        }
+        return Promise.reject(await this.errorFor(res, spec));
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < attempts && !spec.ok.includes(res.status)) {
+        res.body.resume();
+        await backoff(attempt, res.headers["retry-after"]);
+        continue;
+      }
+      if (!spec.ok.includes(res.status)) throw await this.errorFor(res, spec);
+      return res;
+    }
+  }
+
+  /** Checks the registry answers and accepts the credentials (`dockyard login`). */
+  async ping(): Promise<void> {
+    const res = await this.request({ method: "GET", path: "/v2/", scopes: [], ok: [200] });
+    res.body.resume();
+  }
+
+  repository(name: string, opts: { push?: boolean } = {}): RegistryRepository {
+    return new RegistryRepository(this, name, opts.push === true);
+  }
+}
+
+async function backoff(attempt: number, retryAfter?: string | string[]): Promise<void> {
+  const ra = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  const ms = Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 30_000) : 200 * 2 ** (attempt - 1);
+  await new Promise((r) => setTimeout(r, ms * (0.75 + Math.random() * 0.5)));
+}
+
+const ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
+const MAX_MANIFEST = 4 << 20;
+
+/** One repository of a registry, as an ImageSource and ImageTarget (`docker://host/name`). */
+export class RegistryRepository implements ImageSource, ImageTarget {
+  readonly description: string;
+  readonly origin: BlobOrigin;
+  readonly acceptsIndex = true;
+  private readonly scopes: string[];
+  private readonly pendingUploads = new Map<string, string>();
+
+  constructor(
+    readonly client: RegistryClient,
+    readonly name: string,
+    push: boolean,
+  ) {
+    this.description = `docker://${client.registry}/${name}`;
+    this.origin = { registry: client.registry, repository: name };
+    this.scopes = [`repository:${name}:${push ? "pull,push" : "pull"}`];
+  }
+
+  private path(rest: string): string {
+    return `/v2/${this.name}/${rest}`;
+  }
+
+  async resolve(ref = "latest"): Promise<Descriptor> {
+    const r = ref.startsWith("@") ? ref.slice(1) : ref;
+    const res = await this.client.request({
+      method: "HEAD",
+      path: this.path(`manifests/${r}`),
+      headers: { Accept: ACCEPT },
+      scopes: this.scopes,
+      ok: [200, 404],
+    });
+    res.body.resume();
+    if (res.status === 404)
+      throw new DockyardError(
+        "MANIFEST_UNKNOWN",
+        `${this.description}: no manifest ${r} (404 from the registry)`,
+      );
+    const digest = res.headers["docker-content-digest"];
+    const type = res.headers["content-type"]?.split(";")[0]?.trim();
+    const size = Number(res.headers["content-length"]);
+    if (
+      typeof digest === "string" &&
+      type &&
+      MANIFEST_MEDIA_TYPES.includes(type) &&
+      Number.isSafeInteger(size)
+    ) {
+      parseDigest(digest);
+      if (r.includes(":") && r !== digest)
+        throw new DockyardError("DIGEST_INVALID", `${this.description} answered ${digest} for ${r}`);
+      return { mediaType: type, digest: digest as Digest, size };
+    }
+    // Registries that do not say the digest on HEAD: fetch and hash.
+    const get = await this.client.request({
+      method: "GET",
+      path: this.path(`manifests/${r}`),
+      headers: { Accept: ACCEPT },
+      scopes: this.scopes,
+      ok: [200],
+    });
+    const bytes = await readBytes(get.body, MAX_MANIFEST);
+    const { mediaType } = parseManifest(bytes, get.headers["content-type"]);
+    return { mediaType, digest: digestOf(bytes), size: bytes.length };
+  }
+
+  async fetchManifest(desc: Descriptor): Promise<Uint8Array> {
+    const res = await this.client.request({
+      method: "GET",
+      path: this.path(`manifests/${desc.digest}`),
+      headers: { Accept: ACCEPT },
+      scopes: this.scopes,
+      ok: [200],
+    });
+    const bytes = await readBytes(res.body, MAX_MANIFEST);
+    const actual = digestOf(bytes, parseDigest(desc.digest).algorithm);
+    if (actual !== desc.digest)
+      throw new DockyardError(
+        "DIGEST_INVALID",
+        `${this.description} sent manifest ${actual} for ${desc.digest}`,
+      );
+    return bytes;
+  }
+
+  async openBlob(desc: Descriptor): Promise<Readable> {
+    const res = await this.client.request({
+      method: "GET",
+      path: this.path(`blobs/${desc.digest}`),
+      scopes: this.scopes,
+      ok: [200],
+      follow: true,
+    });
+    const body = res.body;
+    // Surface socket errors as NETWORK so copy can retry them.
+    body.on("aborted", () =>
+      body.destroy(new DockyardError("NETWORK", `download of ${desc.digest} was cut`)),
+    );
+    return body;
+  }
+
+  async hasBlob(desc: Descriptor): Promise<boolean> {
+    const res = await this.client.request({
+      method: "HEAD",
+      path: this.path(`blobs/${desc.digest}`),
+      scopes: this.scopes,
+      ok: [200, 404],
+      follow: true,
+    });
+    res.body.resume();
+    return res.status === 200;
+  }
+
+  async mountBlob(desc: Descriptor, from: BlobOrigin): Promise<boolean> {
+    if (from.registry !== this.client.registry) return false;
+    const res = await this.client.request({
+      method: "POST",
+      path: this.path(
+        `blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from.repository)}`,
+      ),
+      headers: { "Content-Length": "0" },
+      scopes: [...this.scopes, `repository:${from.repository}:pull`],
+      ok: [201, 202],
+    });
+    res.body.resume();
+    if (res.status === 201) return true;
+    // Not mounted: the registry opened an upload session instead; use it for the upload.
+    const loc = res.headers.location;
+    if (loc) this.pendingUploads.set(desc.digest, String(loc));
+    return false;
+  }
+
+  private async startUpload(): Promise<string> {
+    const res = await this.client.request({
+      method: "POST",
+      path: this.path("blobs/uploads/"),
+      headers: { "Content-Length": "0" },
+      scopes: this.scopes,
+      ok: [202],
+    });
+    res.body.resume();
+    const loc = res.headers.location;
+    if (!loc) throw new DockyardError("NETWORK", `${this.description}: upload started without a Location`);
+    return String(loc);
+  }
+
+  async writeBlob(desc: Descriptor, data: Readable): Promise<void> {
+    let location = this.pendingUploads.get(desc.digest) ?? (await this.startUpload());
+    this.pendingUploads.delete(desc.digest);
+    const withDigest = (loc: string) =>
+      `${loc}${loc.includes("?") ? "&" : "?"}digest=${encodeURIComponent(desc.digest)}`;
+    if (this.client.uploadMode === "monolithic") {
+      const res = await this.client.request({
+        method: "PUT",
+        path: withDigest(location),
+        headers: { "Content-Type": "application/octet-stream", "Content-Length": String(desc.size) },
+        body: data,
+        scopes: this.scopes,
+        ok: [201, 204],
+      });
+      res.body.resume();
+      return;
+    }
+    // Chunked: PATCH each chunk with its range, then PUT the digest.
+    let offset = 0;
+    const send = async (chunk: Buffer) => {
+      const res = await this.client.request({
+        method: "PATCH",
+        path: location,
+        headers: {
+          "Content-Type": "application/octet-stream",
+          "Content-Length": String(chunk.length),
+          "Content-Range": `${offset}-${offset + chunk.length - 1}`,
+        },
+        body: chunk,
+        scopes: this.scopes,
+        ok: [202, 204],
+      });
+      res.body.resume();
+      offset += chunk.length;
+      if (res.headers.location) location = String(res.headers.location);
+    };
+    let pending: Buffer[] = [];
+    let pendingSize = 0;
+    for await (const c of data) {
+      pending.push(c as Buffer);
+      pendingSize += (c as Buffer).length;
+      while (pendingSize >= this.client.chunkSize) {
+        const all = Buffer.concat(pending);
+        await send(all.subarray(0, this.client.chunkSize));
+        const rest = all.subarray(this.client.chunkSize);
+        pending = rest.length ? [rest] : [];
+        pendingSize = rest.length;
+      }
+    }
+    if (pendingSize > 0 || offset === 0) await send(Buffer.concat(pending));
+    if (offset !== desc.size)
+      throw new DockyardError(
+        "SIZE_INVALID",
+        `blob ${desc.digest}: read ${offset} bytes, declared ${desc.size}`,
+      );
+    const res = await this.client.request({
+      method: "PUT",
+      path: withDigest(location),
+      headers: { "Content-Length": "0" },
+      body: Buffer.alloc(0),
+      scopes: this.scopes,
+      ok: [201, 204],
+    });
+    res.body.resume();
+  }
+
+  async writeManifest(
+    ref: string | undefined,
+    bytes: Uint8Array,
+    mediaType: string,
+    _opts?: WriteManifestOptions,
+  ): Promise<Descriptor> {
+    const digest = digestOf(bytes);
+    const res = await this.client.request({
+      method: "PUT",
+      path: this.path(`manifests/${ref ?? digest}`),
+      headers: { "Content-Type": mediaType, "Content-Length": String(bytes.length) },
+      body: Buffer.from(bytes),
+      scopes: this.scopes,
+      ok: [201, 200, 202],
+    });
+    res.body.resume();
+    const said = res.headers["docker-content-digest"];
+    if (typeof said === "string" && said !== digest)
+      throw new DockyardError(
+        "DIGEST_INVALID",
+        `${this.description} stored manifest as ${said}, sent ${digest}`,
+      );
+    return { mediaType, digest, size: bytes.length };
+  }
+
+  /** Every tag of the repository (following Link pagination). */
+  async listTags(): Promise<string[]> {
+    const tags: string[] = [];
+    let next: string | undefined = this.path("tags/list?n=1000");
+    while (next) {
+      const res = await this.client.request({ method: "GET", path: next, scopes: this.scopes, ok: [200] });
+      const doc = JSON.parse(await readText(res.body, 32 << 20)) as { tags?: string[] | null };
+      tags.push(...(doc.tags ?? []));
+      const link = res.headers.link;
+      const m = typeof link === "string" ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
+      next = m ? m[1] : undefined;
+    }
+    return tags;
+  }
+
+  async deleteManifest(digest: Digest): Promise<void> {
+    const res = await this.client.request({
+      method: "DELETE",
+      path: this.path(`manifests/${digest}`),
+      scopes: [`repository:${this.name}:delete`, ...this.scopes],
+      ok: [202, 200],
+    });
+    res.body.resume();
+  }
+
+  async close(): Promise<void> {}
+}
+
+const clients = new Map<string, RegistryClient>();
+
+/** A shared client per registry (and options), so connections and tokens are reused. */
+export function registryClient(registry: string, opts: RegistryClientOptions = {}): RegistryClient {
+  const key = `${registry}|${opts.insecure ? 1 : 0}|${opts.uploadMode ?? ""}|${opts.credentials ? opts.credentials.username : ""}`;
+  let c = clients.get(key);
+  if (!c) {
+    c = new RegistryClient(registry, opts);
+    clients.set(key, c);
+  }
+  return c;
+}
+
+/** Closes every shared client's sockets (at the end of a command). */
+export function closeRegistryClients(): void {
+  for (const c of clients.values()) c.close();
+  clients.clear();
+}

@@ -1,0 +1,226 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { DockyardError } from "../errors.js";
+import { isIndexMediaType } from "../media-types.js";
+import { isIndex, parseManifest, type Descriptor, type ImageConfig } from "../manifest.js";
+import { formatReference, parseReference } from "../reference.js";
+import { OciLayout, REF_NAME, withLock } from "./oci-layout.js";
+import type { WriteManifestOptions } from "./types.js";
+
+/** `$DOCKYARD_HOME`, default `$XDG_DATA_HOME/dockyard` or `~/.local/share/dockyard`. */
+export function dockyardHome(): string {
+  if (process.env.DOCKYARD_HOME) return process.env.DOCKYARD_HOME;
+  const xdg = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  return join(xdg, "dockyard");
+}
+
+export const CREATED_ANNOTATION = "org.opencontainers.image.created";
+
+/** One row of `dockyard images`. */
+export interface StoredImage {
+  /** Full reference (`docker.io/library/busybox:latest`), undefined for untagged. */
+  reference?: string;
+  descriptor: Descriptor;
+  /** Image ID as docker shows it: the config digest (the index digest for multi-platform images). */
+  id: string;
+  /** Sum of config + layer sizes (compressed, as stored). */
+  size: number;
+  created?: string;
+  platforms: string[];
+}
+
+/**
+ * The local image store: content-addressed blobs plus an index of tagged images, kept as an OCI
+ * layout under `$DOCKYARD_HOME/store` (so skopeo/umoci can read it too). Refs are normalized full
+ * references (`docker.io/library/alpine:3`); writes are atomic and fsynced; the index is locked.
+ * The builder writes its output here; push/pull/save/load read and write it.
+ */
+export class LocalStore extends OciLayout {
+  override readonly description: string;
+  constructor(readonly home: string = dockyardHome()) {
+    super(join(home, "store"), { fsync: true });
+    this.description = `store (${this.dir})`;
+  }
+
+  /** Normalizes `busybox` → `docker.io/library/busybox:latest`; digests (`@sha256:…`) stay as they are. */
+  static normalize(ref: string): string {
+    return formatReference(parseReference(ref));
+  }
+
+  protected override matches(d: Descriptor, ref: string): boolean {
+    return d.annotations?.[REF_NAME] === ref;
+  }
+
+  override async readIndex() {
+    if (!(await this.exists())) return { schemaVersion: 2 as const, manifests: [] };
+    return super.readIndex();
+  }
+
+  override async resolve(ref?: string): Promise<Descriptor> {
+    if (!ref) throw new DockyardError("USAGE", "name an image in the local store (REPOSITORY[:TAG] or ID)");
+    // An image ID or digest (or a unique prefix of one, 12+ hex digits), as docker accepts.
+    const hex = ref.replace(/^sha256:/, "");
+    if (/^[a-f0-9]{12,64}$/.test(hex)) {
+      const hits = (await this.list()).filter(
+        (i) => i.id.slice(7).startsWith(hex) || i.descriptor.digest.slice(7).startsWith(hex),
+      );
+      const digests = new Set(hits.map((h) => h.descriptor.digest));
+      if (digests.size === 1) return hits[0]!.descriptor;
+      if (digests.size > 1) throw new DockyardError("USAGE", `image ID prefix ${hex} is ambiguous`);
+    }
+    let name: string;
+    try {
+      name = LocalStore.normalize(ref);
+    } catch (err) {
+      throw new DockyardError("REFERENCE_INVALID", (err as Error).message);
+    }
+    const parsed = parseReference(ref);
+    if (parsed.digest) {
+      const byDigest = (await this.list()).find((i) => i.descriptor.digest === parsed.digest);
+      if (byDigest) return byDigest.descriptor;
+      return super.resolve(parsed.digest);
+    }
+    try {
+      return await super.resolve(name);
+    } catch (err) {
+      throw new DockyardError(
+        "NOT_FOUND",
+        `no image ${ref} in the local store (${name}); pull or build it first`,
+        err,
+      );
+    }
+  }
+
+  override async writeManifest(
+    ref: string | undefined,
+    bytes: Uint8Array,
+    mediaType: string,
+    opts: WriteManifestOptions = {},
+  ): Promise<Descriptor> {
+    const name = ref ? LocalStore.normalize(ref) : undefined;
+    return super.writeManifest(name, bytes, mediaType, opts);
+  }
+
+  /** Records `desc` under a tag, with the time for `dockyard images`. */
+  override async addToIndex(
+    desc: Descriptor,
+    ref: string | undefined,
+    bytes?: Uint8Array,
+    extra?: Record<string, string>,
+  ): Promise<void> {
+    await super.addToIndex(desc, ref, bytes, { [CREATED_ANNOTATION]: new Date().toISOString(), ...extra });
+  }
+
+  /** `dockyard tag SRC DST`. */
+  async tag(source: string, target: string): Promise<Descriptor> {
+    const desc = await this.resolve(source);
+    const bytes = await this.fetchManifest(desc);
+    await this.addToIndex(desc, LocalStore.normalize(target), bytes);
+    return desc;
+  }
+
+  /** Every tagged image, newest last. */
+  async list(): Promise<StoredImage[]> {
+    const index = await this.readIndex();
+    const out: StoredImage[] = [];
+    for (const d of index.manifests) {
+      out.push(await this.describe(d));
+    }
+    return out;
+  }
+
+  async describe(d: Descriptor): Promise<StoredImage> {
+    const row: StoredImage = {
+      descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+      id: d.digest,
+      size: 0,
+      platforms: [],
+    };
+    const ref = d.annotations?.[REF_NAME];
+    if (ref) row.reference = ref;
+    try {
+      const { manifest } = parseManifest(await this.fetchManifest(d), d.mediaType);
+      if (isIndex(manifest)) {
+        row.platforms = manifest.manifests
+          .map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : ""))
+          .filter((p) => p && p !== "unknown/unknown");
+      } else {
+        row.id = manifest.config.digest;
+        row.size = manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0);
+        if (manifest.config.size < 4 << 20) {
+          const cfg = JSON.parse(
+            await readFile(this.blobPath(manifest.config.digest), "utf8"),
+          ) as ImageConfig;
+          if (cfg.created) row.created = cfg.created;
+          if (cfg.os) row.platforms = [`${cfg.os}/${cfg.architecture}`];
+        }
+      }
+    } catch {
+      // A missing blob shows as an image of unknown size rather than breaking the listing.
+    }
+    return row;
+  }
+
+  /**
+   * Removes tags (`dockyard rmi`). A name removes that tag; an ID/digest removes every tag of it
+   * (like `docker rmi -f`). Unreferenced blobs are then collected. Returns the removed refs.
+   */
+  async remove(ref: string): Promise<string[]> {
+    const desc = await this.resolve(ref);
+    const byName = !/^(sha256:)?[a-f0-9]{12,64}$/.test(ref) && !parseReference(ref).digest;
+    const name = byName ? LocalStore.normalize(ref) : undefined;
+    const removed: string[] = [];
+    await this.updateIndex((index) => {
+      index.manifests = index.manifests.filter((d) => {
+        const n = d.annotations?.[REF_NAME];
+        const hit = name ? n === name : d.digest === desc.digest;
+        if (hit) removed.push(n ?? d.digest);
+        return !hit;
+      });
+    });
+    await this.gc();
+    return removed;
+  }
+
+  /** Deletes blobs no tagged image reaches. */
+  async gc(minAgeMs = 10 * 60_000): Promise<{ removed: number; bytes: number }> {
+    return this.withIndexLock(async () => {
+      const live = new Set<string>();
+      const index = await this.readIndex();
+      const walk = async (d: Descriptor): Promise<void> => {
+        if (live.has(d.digest)) return;
+        live.add(d.digest);
+        if (!isIndexMediaType(d.mediaType) && !d.mediaType.includes("manifest")) return;
+        try {
+          const { manifest } = parseManifest(await this.fetchManifest(d), d.mediaType);
+          if (isIndex(manifest)) for (const c of manifest.manifests) await walk(c);
+          else for (const c of [manifest.config, ...manifest.layers]) live.add(c.digest);
+        } catch {
+          // missing manifest: nothing more is reachable through it
+        }
+      };
+      for (const d of index.manifests) await walk(d);
+      let removed = 0;
+      let bytes = 0;
+      const dir = join(this.dir, "blobs", "sha256");
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        if (name.startsWith(".")) continue;
+        if (live.has(`sha256:${name}`)) continue;
+        const p = join(dir, name);
+        const st = await stat(p).catch(() => undefined);
+        // Leave blobs younger than 10 minutes: a build or pull may be about to reference them.
+        if (!st || Date.now() - st.mtimeMs < minAgeMs) continue;
+        await rm(p, { force: true });
+        removed++;
+        bytes += st.size;
+      }
+      return { removed, bytes };
+    });
+  }
+
+  private async withIndexLock<T>(fn: () => Promise<T>): Promise<T> {
+    await this.init();
+    return withLock(this.indexPath, fn);
+  }
+}
