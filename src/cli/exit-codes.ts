@@ -32,10 +32,13 @@ export function exitCodeFor(code: ErrorCode): number {
     case "ARCHIVE_INVALID":
     case "PATH_ESCAPE":
     case "UNSUPPORTED":
+    case "BLOB_UPLOAD_INVALID":
+    case "RANGE_INVALID":
       return ExitCode.invalidInput;
     case "MANIFEST_UNKNOWN":
     case "MANIFEST_BLOB_UNKNOWN":
     case "BLOB_UNKNOWN":
+    case "BLOB_UPLOAD_UNKNOWN":
     case "NAME_UNKNOWN":
     case "NOT_FOUND":
       return ExitCode.notFound;

@@ -1,4 +1,176 @@
-import type { Command } from "../command.js";
+import type { Command, CommandIO } from "../command.js";
+import type { FlagSpec, ParsedArgs } from "../args.js";
+import { ExitCode } from "../exit-codes.js";
+import { DockyardError } from "../../image/errors.js";
 
-/** The `registry` commands. */
-export const commands: Command[] = [];
+const SERVE_FLAGS: FlagSpec[] = [
+  { name: "listen", type: "string", valueName: "HOST:PORT", description: "address to listen on (listen)" },
+  {
+    name: "data",
+    type: "string",
+    valueName: "DIR",
+    description: "store directory (data; default ./data or $DOCKYARD_DATA)",
+  },
+  {
+    name: "config",
+    short: "c",
+    type: "string",
+    valueName: "FILE",
+    description: "YAML config file",
+    env: "DOCKYARD_CONFIG",
+  },
+  { name: "read-only", type: "boolean", description: "refuse every write (readOnly)" },
+  {
+    name: "access-log",
+    type: "boolean",
+    description: "JSON access log on stdout; --no-access-log turns it off (log.accessLog)",
+  },
+  { name: "log-level", type: "string", valueName: "LEVEL", description: "info|warn|error|off (log.level)" },
+  {
+    name: "delete",
+    type: "boolean",
+    description: "allow deletes; --no-delete refuses them (storage.delete.enabled)",
+  },
+  {
+    name: "fsync",
+    type: "boolean",
+    description:
+      "fsync before content is visible; --no-fsync is faster, unsafe on power loss (storage.fsync)",
+  },
+  {
+    name: "htpasswd",
+    type: "string",
+    valueName: "FILE",
+    description: "htpasswd file (bcrypt): turns on basic auth (auth.htpasswd.path)",
+  },
+  {
+    name: "realm",
+    type: "string",
+    valueName: "REALM",
+    description: "basic-auth realm (auth.htpasswd.realm)",
+  },
+  {
+    name: "tls-cert",
+    type: "string",
+    valueName: "FILE",
+    description: "PEM certificate: serve HTTPS (tls.cert)",
+  },
+  { name: "tls-key", type: "string", valueName: "FILE", description: "PEM private key (tls.key)" },
+  { name: "print-config", type: "boolean", description: "print the effective config as YAML and exit" },
+];
+
+const FLAG_TO_KEY: Record<string, string> = {
+  listen: "listen",
+  data: "data",
+  "read-only": "readOnly",
+  "access-log": "log.accessLog",
+  "log-level": "log.level",
+  delete: "storage.delete.enabled",
+  fsync: "storage.fsync",
+  htpasswd: "auth.htpasswd.path",
+  realm: "auth.htpasswd.realm",
+  "tls-cert": "tls.cert",
+  "tls-key": "tls.key",
+};
+
+async function configHelp(): Promise<string> {
+  const { CONFIG_KEYS, DEFAULT_CONFIG, configValue } = await import("../../registry/config.js");
+  const rows = CONFIG_KEYS.map((k) => {
+    const def = JSON.stringify(configValue(DEFAULT_CONFIG, k.key));
+    return `  ${k.key.padEnd(30)}${k.description} (default ${def}) [$${k.env}]`;
+  });
+  return rows.join("\n");
+}
+
+const serve: Command = {
+  name: "registry serve",
+  summary: "Run the OCI / Docker registry (HTTP API v2, OCI Distribution v1.1)",
+  usage: "registry serve [--listen HOST:PORT] [--data DIR] [--config FILE] [flags]",
+  help: `Serves the registry on 0.0.0.0:5000 with the filesystem store in ./data (or $DOCKYARD_DATA).
+Settings are layered: defaults < config file (YAML) < environment < flags.
+Health: GET /healthz. SIGTERM/SIGINT stop gracefully (in-flight requests finish).
+
+Config keys (YAML paths, e.g. "storage:\\n  delete:\\n    enabled: false"):
+@@CONFIG@@
+
+Examples:
+  dockyard registry serve
+  dockyard registry serve --listen 127.0.0.1:5001 --data /srv/registry --no-access-log
+  dockyard registry serve --config registry.yaml --htpasswd /etc/dockyard/htpasswd \\
+      --tls-cert cert.pem --tls-key key.pem`,
+  flags: SERVE_FLAGS,
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const { loadConfig } = await import("../../registry/config.js");
+    const { createRegistry } = await import("../../registry/app.js");
+    const { extensionProviders } = await import("../../registry/extensions-registry.js");
+    const overrides: Record<string, unknown> = {};
+    for (const [flag, key] of Object.entries(FLAG_TO_KEY))
+      if (args.flags[flag] !== undefined) overrides[key] = args.flags[flag];
+    const config = await loadConfig({ file: args.flags.config as string | undefined, overrides });
+    if (Boolean(config.tls.cert) !== Boolean(config.tls.key))
+      throw new DockyardError("USAGE", "TLS needs both --tls-cert and --tls-key");
+    if (args.flags["print-config"]) {
+      const { stringify } = await import("yaml");
+      io.stdout.write(stringify(config));
+      return ExitCode.ok;
+    }
+    const extensions = [];
+    const listeners = [];
+    for (const p of await extensionProviders()) {
+      const r = await p.create(args, config);
+      extensions.push(...(r.extensions ?? []));
+      listeners.push(...(r.listeners ?? []));
+    }
+    const reg = await createRegistry({ config, extensions });
+    const main = await reg.listen();
+    const log = (msg: string, fields: Record<string, unknown> = {}): void => {
+      if (config.log.level === "info")
+        io.stderr.write(
+          JSON.stringify({ time: new Date().toISOString(), level: "info", msg, ...fields }) + "\n",
+        );
+    };
+    log("dockyard registry listening", {
+      url: main.url,
+      data: config.data,
+      auth: config.auth.htpasswd.path ? "htpasswd" : "none",
+      readOnly: config.readOnly,
+    });
+    for (const l of listeners) {
+      const extra = await reg.listen(l);
+      log("extra listener", { name: l.name, url: extra.url });
+    }
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (sig: string): void => {
+        if (stopping) {
+          process.exit(ExitCode.internal);
+        }
+        stopping = true;
+        log("stopping", { signal: sig, inFlight: reg.inFlight });
+        reg.close().then(
+          () => {
+            log("stopped");
+            resolve();
+          },
+          () => resolve(),
+        );
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+    return ExitCode.ok;
+  },
+};
+
+export const commands: Command[] = [serve];
+
+// --help shows every config key: fill it in lazily (the config module is small).
+serve.help = serve.help!.replace("@@CONFIG@@", await configHelp());
+
+/** Adds provider flags before parsing (called by main via the module's commands). */
+export async function withProviderFlags(): Promise<void> {
+  const { extensionProviders } = await import("../../registry/extensions-registry.js");
+  for (const p of await extensionProviders())
+    for (const f of p.flags ?? []) if (!serve.flags.some((x) => x.name === f.name)) serve.flags.push(f);
+}
+await withProviderFlags();
