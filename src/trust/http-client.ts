@@ -1,0 +1,90 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { readFileSync } from "node:fs";
+import { DockyardError } from "../image/errors.js";
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** PEM CA file for https (DOCKYARD_TRUST_CA). */
+  caFile?: string;
+  insecure?: boolean;
+  maxBytes?: number;
+  timeoutMs?: number;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One HTTP(S) request, body buffered up to maxBytes (metadata and manifests are small). */
+export function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
+  const u = new URL(url);
+  const isHttps = u.protocol === "https:";
+  const fn = isHttps ? httpsRequest : httpRequest;
+  const max = opts.maxBytes ?? 16 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const req = fn(
+      u,
+      {
+        method: opts.method ?? "GET",
+        headers: {
+          ...(opts.headers ?? {}),
+          ...(opts.body ? { "content-length": String(opts.body.length) } : {}),
+        },
+        ...(isHttps
+          ? { ca: opts.caFile ? readFileSync(opts.caFile) : undefined, rejectUnauthorized: !opts.insecure }
+          : {}),
+        timeout: opts.timeoutMs ?? 60_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > max) {
+            req.destroy(
+              new DockyardError(
+                "TRUST",
+                `response from ${u.host}${u.pathname} is larger than the ${max} bytes allowed`,
+              ),
+            );
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new DockyardError("NETWORK", `timed out talking to ${u.host}`)));
+    req.on("error", (e) =>
+      reject(
+        e instanceof DockyardError ? e : new DockyardError("NETWORK", `cannot reach ${u.host}: ${e.message}`),
+      ),
+    );
+    req.end(opts.body ? Buffer.from(opts.body) : undefined);
+  });
+}
+
+/** Builds a multipart/form-data body with one part per (filename, bytes), as notary sends updates. */
+export function multipartBody(parts: Map<string, Uint8Array>): { body: Buffer; contentType: string } {
+  const boundary = `dockyard${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
+  const chunks: Buffer[] = [];
+  for (const [name, bytes] of parts) {
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name.replace(/(["\\])/g, "\\$1")}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      Buffer.from(bytes),
+      Buffer.from("\r\n"),
+    );
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
