@@ -368,7 +368,7 @@ export class NotaryService {
     for (const role of [...roles.keys()].sort()) meta[role] = fileMetaOf(roles.get(role)!);
     const signed: SnapshotSigned = {
       _type: "Snapshot",
-      expires: expiryIn(this.opts.snapshotExpiryMs),
+      expires: expiryIn(this.opts.snapshotExpiryMs, this.opts.now().getTime()),
       meta,
       version,
     };
@@ -382,7 +382,7 @@ export class NotaryService {
   ): Uint8Array {
     const signed: TimestampSigned = {
       _type: "Timestamp",
-      expires: expiryIn(this.opts.timestampExpiryMs),
+      expires: expiryIn(this.opts.timestampExpiryMs, this.opts.now().getTime()),
       meta: { snapshot: fileMetaOf(snapshot) },
       version,
     };
