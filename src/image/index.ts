@@ -7,3 +7,5 @@ export * from "./platform.js";
 export * from "./reference.js";
 export * from "./copy.js";
 export * from "./transports/index.js";
+export * from "./rootfs.js";
+export * as layers from "./layers/index.js";

@@ -119,9 +119,14 @@ export async function openSource(spec: TransportSpec, opts: OpenOptions = {}): P
       return { source: layout, ref: spec.ref };
     }
     case "oci-archive":
-    case "docker-archive":
-    case "docker-daemon":
-      throw new DockyardError("UNSUPPORTED", `the ${spec.kind} transport is not in this build yet`);
+    case "docker-archive": {
+      const { openArchiveSource } = await import("./archive.js");
+      return openArchiveSource(spec, opts);
+    }
+    case "docker-daemon": {
+      const { openDaemonSource } = await import("./docker-daemon.js");
+      return openDaemonSource(spec, opts);
+    }
   }
 }
 
@@ -147,8 +152,13 @@ export async function openTarget(spec: TransportSpec, opts: OpenOptions = {}): P
     case "oci":
       return { target: new OciLayout(spec.path!), ref: spec.ref };
     case "oci-archive":
-    case "docker-archive":
-    case "docker-daemon":
-      throw new DockyardError("UNSUPPORTED", `the ${spec.kind} transport is not in this build yet`);
+    case "docker-archive": {
+      const { openArchiveTarget } = await import("./archive.js");
+      return openArchiveTarget(spec, opts);
+    }
+    case "docker-daemon": {
+      const { openDaemonTarget } = await import("./docker-daemon.js");
+      return openDaemonTarget(spec, opts);
+    }
   }
 }
