@@ -100,6 +100,8 @@ export class RegistryStore {
   private readonly fsync: boolean;
   private readonly repos = new Map<string, RepoIndex>();
   private sortedRepos: string[] | undefined;
+  /** Bumped whenever the set of repositories changes (cache key for the catalog). */
+  repoVersion = 0;
   private readonly cache: ByteLru;
   private readonly uploads = new Map<string, UploadState>();
   private readonly locks = new KeyedLock();
@@ -196,6 +198,7 @@ export class RegistryStore {
       r = this.newRepo(name);
       this.repos.set(name, r);
       if (this.sortedRepos) sortedInsert(this.sortedRepos, name);
+      this.repoVersion++;
     }
     return r;
   }
@@ -757,6 +760,7 @@ export class RegistryStore {
       for (const m of r.manifests.values()) this.cache.delete(m.digest);
       this.repos.delete(name);
       this.sortedRepos = undefined;
+      this.repoVersion++;
     }
     const internal = (await this.driver.list(repoPath(name))).filter((c) => c.startsWith("_"));
     if (internal.length) await this.loadRepo(name, internal);

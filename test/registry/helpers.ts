@@ -36,6 +36,8 @@ export interface ServerProc {
   stdout: () => string;
   /** SIGTERM and wait; returns the exit code. */
   stop(): Promise<number | null>;
+  /** Waits for the process to exit; returns the exit code. */
+  exited: Promise<number | null>;
   /** SIGKILL and wait. */
   kill(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export async function startServer(
     port,
     url,
     data,
+    exited,
     stderr: () => err,
     stdout: () => out,
     async stop() {

@@ -143,7 +143,9 @@ Examples:
       let stopping = false;
       const stop = (sig: string): void => {
         if (stopping) {
-          process.exit(ExitCode.internal);
+          // A second SIGINT (Ctrl-C twice) forces the exit; a repeated SIGTERM just waits.
+          if (sig === "SIGINT") process.exit(ExitCode.internal);
+          return;
         }
         stopping = true;
         log("stopping", { signal: sig, inFlight: reg.inFlight });
@@ -155,8 +157,8 @@ Examples:
           () => resolve(),
         );
       };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
     });
     return ExitCode.ok;
   },

@@ -29,7 +29,7 @@ export async function listTags(ctx: RequestContext): Promise<void> {
   sendJson(res, 200, body, headers);
 }
 
-let catalogCache: { list: readonly string[]; body: string } | undefined;
+let catalogCache: { store: object; version: number; body: string } | undefined;
 
 /** GET /v2/_catalog[?n=&last=]: every repository, sorted; the whole list when n is absent. */
 export async function catalog(ctx: RequestContext): Promise<void> {
@@ -37,8 +37,8 @@ export async function catalog(ctx: RequestContext): Promise<void> {
   const all = store.repositories();
   const { n, last } = pagination(queryParams(ctx.rawQuery));
   if (n === undefined && last === undefined) {
-    if (catalogCache?.list !== all)
-      catalogCache = { list: all, body: `{"repositories":${JSON.stringify(all)}}` };
+    if (catalogCache?.store !== store || catalogCache.version !== store.repoVersion)
+      catalogCache = { store, version: store.repoVersion, body: `{"repositories":${JSON.stringify(all)}}` };
     sendJson(res, 200, catalogCache.body);
     return;
   }

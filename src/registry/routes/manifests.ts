@@ -7,7 +7,9 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
   const ref = route.arg;
   const meta = store.resolve(route.name, ref);
   if (!meta) {
-    checkReference(ref);
+    // A malformed digest is 400; any other unknown reference (even one that is not a valid tag,
+    // as the conformance suite's ".INVALID_MANIFEST_NAME") is 404 MANIFEST_UNKNOWN.
+    if (ref.includes(":")) checkReference(ref);
     throw new DockyardError("MANIFEST_UNKNOWN", `manifest ${ref} is not known in ${route.name}`, {
       name: route.name,
       reference: ref,
