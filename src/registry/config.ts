@@ -49,6 +49,10 @@ export interface RegistryConfig {
     cert: string;
     key: string;
   };
+  trust: {
+    /** Repository globs whose tags must be signed (`team/*`, `prod/**`, `app@notary,gpg`). */
+    require: string[];
+  };
   http: {
     /** Seconds an idle keep-alive connection stays open. */
     keepAliveSeconds: number;
@@ -68,13 +72,14 @@ export const DEFAULT_CONFIG: RegistryConfig = {
   auth: { htpasswd: { path: "", realm: "dockyard" } },
   tls: { cert: "", key: "" },
   http: { keepAliveSeconds: 75, shutdownGraceSeconds: 30 },
+  trust: { require: [] },
 };
 
 /** Config keys (dotted), their environment variable, type and description: used by --help and the README. */
 export const CONFIG_KEYS: {
   key: string;
   env: string;
-  type: "string" | "boolean" | "number";
+  type: "string" | "boolean" | "number" | "list";
   description: string;
 }[] = [
   { key: "listen", env: "DOCKYARD_LISTEN", type: "string", description: "HOST:PORT to listen on" },
@@ -154,6 +159,12 @@ export const CONFIG_KEYS: {
   },
   { key: "tls.key", env: "DOCKYARD_TLS_KEY", type: "string", description: "PEM private key for tls.cert" },
   {
+    key: "trust.require",
+    env: "DOCKYARD_TRUST_REQUIRE",
+    type: "list",
+    description: "repository globs whose tags must be signed (comma-separated in env)",
+  },
+  {
     key: "http.keepAliveSeconds",
     env: "DOCKYARD_KEEPALIVE",
     type: "number",
@@ -188,6 +199,14 @@ export function setConfigValue(cfg: RegistryConfig, key: string, raw: unknown, s
     if (typeof v === "string" && v.trim() !== "") v = Number(v);
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
       throw new DockyardError("CONFIG_INVALID", `${source}: ${key} must be a non-negative number`);
+  } else if (spec.type === "list") {
+    if (typeof v === "string")
+      v = v
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string"))
+      throw new DockyardError("CONFIG_INVALID", `${source}: ${key} must be a list of strings`);
   } else if (typeof v !== "string") {
     throw new DockyardError("CONFIG_INVALID", `${source}: ${key} must be a string`);
   }

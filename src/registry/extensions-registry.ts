@@ -23,7 +23,7 @@ export interface ExtensionProvider {
 
 /** Built-in providers, loaded lazily so `serve` does not pay for rooms it does not use. */
 const LAZY: (() => Promise<ExtensionProvider[]>)[] = [
-  // e.g. async () => [(await import("../trust/server/provider.js")).trustProvider],
+  async () => [(await import("../trust/server/provider.js")).trustProvider],
 ];
 
 export const EXTENSION_PROVIDERS: ExtensionProvider[] = [];

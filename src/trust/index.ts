@@ -126,13 +126,54 @@ export async function verifyImage(
   return { ...v, registryTagDigest };
 }
 
+/**
+ * A verifier for the copy seam (`CopyOptions.verify`): the manifest about to be copied must be
+ * the one signed for `refStr`'s tag. Pull/copy commands should prefer copying `signedReference`
+ * (by digest), so a moved tag still yields the signed content, as docker does.
+ */
+export function contentTrustVerifier(refStr: string, s: TrustSettings = {}) {
+  let signed: Promise<VerifiedImage> | undefined;
+  return async (req: {
+    descriptor: { digest: string; size: number };
+    manifest: Uint8Array;
+  }): Promise<void> => {
+    const v = await (signed ??= verifyTag(refStr, s));
+    const { createHash } = await import("node:crypto");
+    const actual = `sha256:${createHash("sha256").update(req.manifest).digest("hex")}`;
+    if (actual !== v.digest || req.manifest.length !== v.size) {
+      throw new TrustError(
+        "integrity",
+        `${refStr}: the manifest about to be copied is ${actual} (${req.manifest.length} bytes), but the signed one is ${v.digest} (${v.size} bytes)`,
+      );
+    }
+  };
+}
+
+/** `registry/repo@sha256:…` for the digest signed under REF's tag (verified trust data). */
+export async function signedReference(refStr: string, s: TrustSettings = {}): Promise<string> {
+  const ref = parseReference(refStr, { defaultTag: true });
+  const v = await verifyTag(ref, s);
+  return `${ref.registry}/${ref.repository}@${v.digest}`;
+}
+
+/** Content trust on by default: DOCKYARD_CONTENT_TRUST=1 (or DOCKER_CONTENT_TRUST=1). */
+export function contentTrustDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  const on = (v: string | undefined) =>
+    v !== undefined && !["", "0", "false", "no"].includes(v.toLowerCase());
+  return on(env.DOCKYARD_CONTENT_TRUST) || on(env.DOCKER_CONTENT_TRUST);
+}
+
 /** Signs REF's current registry digest under its tag (after a push). */
 export async function signImage(
   refStr: string,
   s: TrustSettings = {},
 ): Promise<{ digest: string; size: number; roles: string[]; initialized: boolean }> {
   const ref = parseReference(refStr, { defaultTag: true });
-  const m = await fetchManifest(ref, ref.tag!, s.registry);
+  // REPO:TAG@DIGEST signs that digest under TAG (fetched by digest: needed where the registry's
+  // trust.require policy refuses GETs of unsigned tags); REPO:TAG signs what the tag points at.
+  const m = await fetchManifest(ref, ref.digest ?? ref.tag!, s.registry);
+  if (ref.digest && m.digest !== ref.digest)
+    throw new TrustError("integrity", `the registry's manifest ${ref.digest} hashes to ${m.digest}`);
   const repo = openRepository(ref, s);
   let initialized = false;
   if (!(await repo.initialized())) {

@@ -168,6 +168,12 @@ export class NotaryService {
     await this.locked(gun, () => this.storage.delete(this.dir(gun)));
   }
 
+  /** GUNs stored here whose repository part is `repo` (any host). */
+  async gunsFor(repo: string): Promise<string[]> {
+    const names = (await this.storage.list("gun")).map((n) => decodeURIComponent(n));
+    return names.filter((g) => repositoryOfGun(g) === repo);
+  }
+
   async exists(gun: string): Promise<boolean> {
     return (await this.state(gun)) !== undefined;
   }
@@ -434,6 +440,18 @@ export class NotaryService {
     if (snapB && this.expiring(parseSigned<SnapshotSigned>(snapB, "snapshot").signed.expires)) return true;
     return false;
   }
+}
+
+/**
+ * The registry repository a GUN names: its path after the host part, when the first component
+ * looks like a host (has a dot or colon, or is localhost). GUNs for other hosts are accepted (the
+ * server serves whatever GUN it is asked about, as notary-server does).
+ */
+export function repositoryOfGun(gun: string): string {
+  const i = gun.indexOf("/");
+  if (i < 0) return gun;
+  const first = gun.slice(0, i);
+  return /[.:]/.test(first) || first === "localhost" ? gun.slice(i + 1) : gun;
 }
 
 /** Root's root keys: x509 certificates must name the GUN and be within their validity period. */
