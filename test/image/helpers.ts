@@ -247,3 +247,39 @@ export async function startAuthProxy(
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   return state;
 }
+
+export interface RawEntry {
+  name: string;
+  type?: "0" | "1" | "2" | "3" | "5";
+  body?: string;
+  /** Declared size when it should differ from the body (hostile headers). */
+  size?: number;
+  linkname?: string;
+}
+
+/** A tar built byte by byte (no library sanitizing names), for hostile-archive tests. */
+export function rawTar(entries: RawEntry[], opts: { end?: boolean } = {}): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? "");
+    const h = Buffer.alloc(512);
+    h.write(e.name, 0, 100, "utf8");
+    h.write("0000644\0", 100);
+    h.write("0000000\0", 108);
+    h.write("0000000\0", 116);
+    h.write((e.size ?? body.length).toString(8).padStart(11, "0") + "\0", 124);
+    h.write("00000000000\0", 136);
+    h.write("        ", 148);
+    h.write(e.type ?? "0", 156);
+    if (e.linkname) h.write(e.linkname, 157, 100);
+    h.write("ustar\0", 257);
+    h.write("00", 263);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+    blocks.push(h, body);
+    if (body.length % 512) blocks.push(Buffer.alloc(512 - (body.length % 512)));
+  }
+  if (opts.end !== false) blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}

@@ -135,6 +135,7 @@ async function eachEntry(
   const ex = tarStream.extract();
   const done = new Promise<void>((resolve, reject) => {
     ex.on("entry", (h, body, next) => {
+      body.on("error", () => {}); // the extractor reports the error itself
       fn(h, body as unknown as Readable).then(
         () => {
           (body as unknown as Readable).resume();
@@ -254,6 +255,7 @@ export function tarChecker(opts: TarCheckOptions = {}): Transform {
   let failure: Error | undefined;
   let entries = 0;
   ex.on("entry", (h, body, next) => {
+    body.on("error", () => {}); // the extractor reports the error itself
     entries++;
     try {
       const name = cleanEntryName(h.name);
