@@ -1,0 +1,259 @@
+// The build context: the files COPY/ADD may read, after .dockerignore, with a persistent stat
+// cache (path, size, mtime, inode, mode → content digest), so a no-change rebuild re-reads no file
+// and an edit re-hashes only what changed.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, readFile, readdir, readlink, realpath } from "node:fs/promises";
+import { join, posix, dirname, basename } from "node:path";
+import { atomicWriteFile } from "../util/fs.js";
+import { DockyardError } from "../image/errors.js";
+import { PatternMatcher, parseDockerignore } from "./dockerignore.js";
+import { mapLimit } from "./util.js";
+
+export interface ContextEntry {
+  /** Slash path relative to the context root ("" is the root). */
+  rel: string;
+  type: "file" | "dir" | "symlink" | "other";
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  linkname?: string;
+  /** Content digest (files only), filled lazily. */
+  digest?: string;
+}
+
+type StatRow = [size: number, mtimeMs: number, ino: number, mode: number, digest: string];
+
+export interface ContextOptions {
+  /** The Dockerfile path: `<Dockerfile>.dockerignore` beside it wins over `.dockerignore`. */
+  dockerfile?: string;
+  /** Where the stat cache lives (a file per context directory). */
+  cacheDir?: string;
+}
+
+export async function readIgnoreFile(root: string, dockerfile?: string): Promise<string[]> {
+  const candidates: string[] = [];
+  if (dockerfile) candidates.push(join(dirname(dockerfile), basename(dockerfile) + ".dockerignore"));
+  candidates.push(join(root, ".dockerignore"));
+  for (const c of candidates) {
+    try {
+      return parseDockerignore(await readFile(c, "utf8"));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+  return [];
+}
+
+export class BuildContext {
+  readonly entries = new Map<string, ContextEntry>();
+  private statCache = new Map<string, StatRow>();
+  private statCachePath?: string;
+  private dirty = false;
+  hashedFiles = 0;
+
+  private constructor(
+    readonly root: string,
+    readonly matcher: PatternMatcher,
+  ) {}
+
+  /** Walks the context once (stat only), applying .dockerignore like BuildKit's fsutil walker. */
+  static async load(dir: string, opts: ContextOptions = {}): Promise<BuildContext> {
+    let root: string;
+    try {
+      root = await realpath(dir);
+      if (!(await lstat(root)).isDirectory()) throw new Error("not a directory");
+    } catch {
+      throw new DockyardError("NOT_FOUND", `build context ${dir} is not a directory`);
+    }
+    const ctx = new BuildContext(root, new PatternMatcher(await readIgnoreFile(root, opts.dockerfile)));
+    if (opts.cacheDir) {
+      const key = createHash("sha256").update(root).digest("hex").slice(0, 32);
+      ctx.statCachePath = join(opts.cacheDir, `${key}.json`);
+      try {
+        const rows = JSON.parse(await readFile(ctx.statCachePath, "utf8")) as Record<string, StatRow>;
+        for (const [k, v] of Object.entries(rows)) ctx.statCache.set(k, v);
+      } catch {
+        /* none yet */
+      }
+    }
+    const rootSt = await lstat(root);
+    ctx.entries.set("", {
+      rel: "",
+      type: "dir",
+      mode: rootSt.mode,
+      size: 0,
+      mtimeMs: rootSt.mtimeMs,
+      ino: rootSt.ino,
+    });
+    await ctx.walk("");
+    return ctx;
+  }
+
+  /** Returns true when something under `rel` was included. */
+  private async walk(rel: string): Promise<boolean> {
+    const abs = rel ? join(this.root, rel) : this.root;
+    const names = await readdir(abs);
+    let any = false;
+    const included = await mapLimit(names, 32, async (name) => {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await lstat(join(abs, name));
+      const excluded = this.matcher.matches(r);
+      if (st.isDirectory()) {
+        if (excluded && !this.matcher.mayReincludeUnder(r)) return false;
+        const e: ContextEntry = { rel: r, type: "dir", mode: st.mode, size: 0, mtimeMs: st.mtimeMs, ino: st.ino };
+        this.entries.set(r, e);
+        const child = await this.walk(r);
+        if (excluded && !child) {
+          this.entries.delete(r);
+          return false;
+        }
+        return true;
+      }
+      if (excluded) return false;
+      const e: ContextEntry = {
+        rel: r,
+        type: st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other",
+        mode: st.mode,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        ino: st.ino,
+      };
+      if (e.type === "symlink") e.linkname = await readlink(join(abs, name));
+      this.entries.set(r, e);
+      return true;
+    });
+    for (const i of included) any ||= i;
+    return any;
+  }
+
+  /** Content digest of a file entry, from the stat cache when size/mtime/inode/mode are unchanged. */
+  async fileDigest(e: ContextEntry): Promise<string> {
+    if (e.digest) return e.digest;
+    const row = this.statCache.get(e.rel);
+    if (row && row[0] === e.size && row[1] === e.mtimeMs && row[2] === e.ino && row[3] === e.mode) {
+      return (e.digest = row[4]);
+    }
+    const h = createHash("sha256");
+    await new Promise<void>((resolve, reject) => {
+      const s = createReadStream(join(this.root, e.rel));
+      s.on("data", (c) => h.update(c));
+      s.on("end", resolve);
+      s.on("error", reject);
+    });
+    this.hashedFiles++;
+    e.digest = "sha256:" + h.digest("hex");
+    this.statCache.set(e.rel, [e.size, e.mtimeMs, e.ino, e.mode, e.digest]);
+    this.dirty = true;
+    return e.digest;
+  }
+
+  /** The included entries at and under `rel` (the root is ""), sorted by path. */
+  under(rel: string): ContextEntry[] {
+    const out: ContextEntry[] = [];
+    const prefix = rel ? rel + "/" : "";
+    for (const e of this.entries.values()) if (e.rel === rel || (e.rel.startsWith(prefix) && e.rel !== "")) out.push(e);
+    if (rel === "") out.push(...[]);
+    return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  }
+
+  /**
+   * A digest of the entries at and under each of `rels` (paths, modes, symlink targets, file
+   * contents): the "inputs" part of a COPY's cache key.
+   */
+  async digestOf(rels: string[]): Promise<string> {
+    const h = createHash("sha256");
+    for (const rel of rels) {
+      const list = rel === "" ? [...this.entries.values()].sort((a, b) => (a.rel < b.rel ? -1 : 1)) : this.under(rel);
+      const digests = await mapLimit(list, 16, (e) => (e.type === "file" ? this.fileDigest(e) : Promise.resolve("")));
+      h.update(`@${rel}\n`);
+      list.forEach((e, i) => {
+        h.update(`${e.rel}\0${e.type}\0${(e.mode & 0o7777).toString(8)}\0${e.linkname ?? ""}\0${digests[i]}\n`);
+      });
+    }
+    return "sha256:" + h.digest("hex");
+  }
+
+  /** Saves the stat cache if anything was hashed. */
+  async save(): Promise<void> {
+    if (!this.statCachePath || !this.dirty) return;
+    const rows: Record<string, StatRow> = {};
+    for (const rel of this.entries.keys()) {
+      const r = this.statCache.get(rel);
+      if (r) rows[rel] = r;
+    }
+    await atomicWriteFile(this.statCachePath, JSON.stringify(rows), { fsync: false });
+    this.dirty = false;
+  }
+
+  /**
+   * Resolves a COPY source (relative to the context, may contain globs) to context entries.
+   * Symlinks on the way are followed only inside the context (chroot-like), never out of it.
+   */
+  async resolveSources(src: string): Promise<ContextEntry[]> {
+    const clean = posix.normalize("/" + src).slice(1).replace(/\/+$/, "");
+    if (hasGlob(clean)) {
+      const re = globToRegex(clean);
+      const hits = [...this.entries.values()].filter((e) => e.rel !== "" && re.test(e.rel));
+      return hits.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+    }
+    if (clean === "") return [this.entries.get("")!];
+    const e = await this.followInContext(clean);
+    return e ? [e] : [];
+  }
+
+  /** Follows symlinks of `rel` (and its parents) inside the context; undefined when it does not exist. */
+  async followInContext(rel: string): Promise<ContextEntry | undefined> {
+    const parts = rel.split("/").filter(Boolean);
+    const resolved: string[] = [];
+    let hops = 0;
+    while (parts.length) {
+      const p = parts.shift()!;
+      if (p === ".") continue;
+      if (p === "..") {
+        resolved.pop();
+        continue;
+      }
+      const r = [...resolved, p].join("/");
+      const e = this.entries.get(r);
+      if (!e) return undefined;
+      if (e.type === "symlink") {
+        if (++hops > 64) throw new DockyardError("PATH_ESCAPE", `too many symlinks resolving ${rel}`);
+        const t = e.linkname!;
+        if (t.startsWith("/")) resolved.length = 0;
+        parts.unshift(...t.split("/").filter(Boolean));
+        continue;
+      }
+      resolved.push(p);
+    }
+    return this.entries.get(resolved.join("/"));
+  }
+}
+
+export function hasGlob(p: string): boolean {
+  return /[*?[]/.test(p);
+}
+
+/** filepath.Match semantics per path segment (`*` and `?` never cross `/`). */
+export function globToRegex(pattern: string): RegExp {
+  let re = "^";
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else if (ch === "[") {
+      const end = pattern.indexOf("]", i + 1);
+      if (end < 0) re += "\\[";
+      else {
+        let cls = pattern.slice(i + 1, end);
+        if (cls.startsWith("^") || cls.startsWith("!")) cls = "^" + cls.slice(1);
+        re += `[${cls.replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else if (ch === "\\" && i + 1 < pattern.length) re += "\\" + pattern[++i];
+    else if (/[.+^${}()|\]\\]/.test(ch)) re += "\\" + ch;
+    else re += ch;
+  }
+  return new RegExp(re + "$", "s");
+}

@@ -1,0 +1,159 @@
+// COPY/ADD file semantics (BuildKit's fileop / fsutil copy): a file source lands at dest (or inside
+// it when dest is a directory or ends with "/"); a directory source has its contents copied;
+// modes and mtimes are kept, owners become --chown (default 0:0), --chmod replaces the mode of
+// everything copied; missing parents are created 0755 owned by the --chown user.
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { join, posix } from "node:path";
+import { DockyardError } from "../image/errors.js";
+import { resolveInRoot } from "./fsutil.js";
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyOpts {
+  /** Root of the destination filesystem (the merged overlay). */
+  root: string;
+  owner?: Owner;
+  /** Mode transform from --chmod. */
+  chmod?: (mode: number, isDir: boolean) => number;
+}
+
+/** Parses --chmod: octal (`755`) or symbolic (`u+x,go-w`, `a=rX`). */
+export function parseChmod(spec: string): (mode: number, isDir: boolean) => number {
+  if (/^[0-7]{1,4}$/.test(spec)) {
+    const m = parseInt(spec, 8);
+    return () => m;
+  }
+  const clauses = spec.split(",");
+  const re = /^([ugoa]*)([-+=])([rwxXst]*)$/;
+  const parsed = clauses.map((c) => {
+    const m = re.exec(c);
+    if (!m) throw new DockyardError("USAGE", `invalid --chmod value ${JSON.stringify(spec)}: want octal (755) or symbolic (u+x,go-w)`);
+    return { who: m[1] || "a", op: m[2]!, perms: m[3]! };
+  });
+  return (mode, isDir) => {
+    let out = mode & 0o7777;
+    for (const { who, op, perms } of parsed) {
+      let mask = 0;
+      const whoMask = (w: string) => (w === "u" ? 0o4700 : w === "g" ? 0o2070 : w === "o" ? 0o1007 : 0o7777);
+      let sel = 0;
+      for (const w of who === "a" ? "ugo" : who) sel |= whoMask(w);
+      for (const p of perms) {
+        if (p === "r") mask |= 0o444;
+        else if (p === "w") mask |= 0o222;
+        else if (p === "x") mask |= 0o111;
+        else if (p === "X") {
+          if (isDir || mode & 0o111) mask |= 0o111;
+        } else if (p === "s") mask |= 0o6000;
+        else if (p === "t") mask |= 0o1000;
+      }
+      mask &= sel;
+      if (op === "+") out |= mask;
+      else if (op === "-") out &= ~mask;
+      else out = (out & ~(sel & 0o7777)) | mask;
+    }
+    return out;
+  };
+}
+
+/** Creates missing directories of `containerDir` (inside `root`) like fsutil MkdirAll: 0755, owned by `owner`. */
+export async function mkdirAllInRoot(root: string, containerDir: string, owner?: Owner, mtime?: Date): Promise<string> {
+  const parts = posix.normalize("/" + containerDir).split("/").filter(Boolean);
+  let cur = "/";
+  let host = root;
+  for (const p of parts) {
+    cur = posix.join(cur, p);
+    host = await resolveInRoot(root, cur);
+    const st = await lstat(host).catch(() => undefined);
+    if (st?.isDirectory()) continue;
+    if (st) throw new DockyardError("USAGE", `cannot copy to ${containerDir}: ${cur} exists and is not a directory`);
+    await mkdir(host, { mode: 0o755 });
+    await chmod(host, 0o755);
+    if (owner) await lchown(host, owner.uid, owner.gid);
+    if (mtime) await lutimes(host, mtime, mtime);
+  }
+  return host;
+}
+
+/** A source for copyTree: a host path (file, dir or symlink) to copy. */
+export interface TreeSource {
+  /** Host path of the source. */
+  path: string;
+  /** When copying from the build context, which relative paths are included (.dockerignore). */
+  include?: (relUnderSource: string) => boolean;
+}
+
+async function copyMeta(dst: string, st: { mode: number; mtime: Date }, isDir: boolean, o: CopyOpts, keepOwner?: Owner) {
+  const owner = o.owner ?? keepOwner ?? { uid: 0, gid: 0 };
+  await lchown(dst, owner.uid, owner.gid);
+  const mode = o.chmod ? o.chmod(st.mode & 0o7777, isDir) : st.mode & 0o7777;
+  await chmod(dst, mode);
+  await lutimes(dst, st.mtime, st.mtime);
+}
+
+/**
+ * Copies `srcHost` (already resolved; a file, dir or symlink) to the host path `dstHost`.
+ * Directories merge into an existing directory. Symlinks inside are copied as links, never followed.
+ * `preserveOwner` keeps the source's uid/gid (COPY --from without --chown, ADD archives).
+ */
+export async function copyEntry(
+  srcHost: string,
+  dstHost: string,
+  o: CopyOpts,
+  include?: (rel: string) => boolean,
+  rel = "",
+  preserveOwner = false,
+): Promise<number> {
+  const st = await lstat(srcHost);
+  const keep = preserveOwner ? { uid: st.uid, gid: st.gid } : undefined;
+  let count = 0;
+  if (st.isDirectory()) {
+    const existing = await lstat(dstHost).catch(() => undefined);
+    let created = false;
+    if (existing && !existing.isDirectory()) await rm(dstHost, { recursive: true, force: true });
+    if (!existing || !existing.isDirectory()) {
+      await mkdir(dstHost);
+      created = true;
+    }
+    const names = (await readdir(srcHost)).sort();
+    for (const name of names) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (include && !include(r)) continue;
+      count += await copyEntry(join(srcHost, name), join(dstHost, name), o, include, r, preserveOwner);
+    }
+    if (created || rel !== "" || true) await copyMeta(dstHost, st, true, o, keep);
+    return count + 1;
+  }
+  const existing = await lstat(dstHost).catch(() => undefined);
+  if (existing) {
+    if (existing.isDirectory()) throw new DockyardError("USAGE", `cannot copy a file over the directory ${dstHost}`);
+    await rm(dstHost, { force: true });
+  }
+  if (st.isSymbolicLink()) {
+    await symlink(await readlink(srcHost), dstHost);
+    const owner = o.owner ?? keep ?? { uid: 0, gid: 0 };
+    await lchown(dstHost, owner.uid, owner.gid);
+    await lutimes(dstHost, st.mtime, st.mtime);
+    return 1;
+  }
+  if (st.isFile()) {
+    await copyFile(srcHost, dstHost, constants.COPYFILE_FICLONE);
+    await copyMeta(dstHost, st, false, o, keep);
+    return 1;
+  }
+  return 0; // devices, sockets and fifos are not copied from a context
+}
+
+/** Writes a heredoc (or downloaded) file. */
+export async function writeFileEntry(dstHost: string, data: string | Uint8Array, o: CopyOpts, mode = 0o644, mtime?: Date) {
+  const existing = await lstat(dstHost).catch(() => undefined);
+  if (existing) await rm(dstHost, { recursive: true, force: true });
+  await writeFile(dstHost, data);
+  const owner = o.owner ?? { uid: 0, gid: 0 };
+  await lchown(dstHost, owner.uid, owner.gid);
+  await chmod(dstHost, o.chmod ? o.chmod(mode, false) : mode);
+  if (mtime) await lutimes(dstHost, mtime, mtime);
+}

@@ -1,0 +1,907 @@
+// Executes a plan: each stage's instructions with BuildKit's semantics, stages in parallel as far
+// as their dependencies allow, every filesystem step on an overlay snapshot, cached by content.
+import { createHash } from "node:crypto";
+import { lstat, mkdir, readdir, rm, stat, writeFile, readFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import type { Readable } from "node:stream";
+import { DockyardError } from "../image/errors.js";
+import type { ContainerConfig, HistoryEntry, ImageConfig } from "../image/manifest.js";
+import type { Platform } from "../image/manifest.js";
+import { MediaType } from "../image/media-types.js";
+import { BuildStore, cacheKey, type LayerRecord, type StepRecord } from "./cache.js";
+import { BuildContext } from "./context.js";
+import { copyEntry, mkdirAllInRoot, parseChmod, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
+import { resolveInRoot } from "./fsutil.js";
+import { findStage, makePlan, type Dockerfile, type Heredoc, type Stage, type Step } from "./plan.js";
+import { DEFAULT_PATH, resolveUser, runContainer, type NetworkMode, type RunMount } from "./runner.js";
+import { adoptUpper, diffToLayer, extractLayer, mountOverlay, type Mounted } from "./snapshot.js";
+import type { BuildReporter, StepHandle } from "./progress.js";
+import { globToRegex, hasGlob } from "./context.js";
+
+export interface Expander {
+  /** Expands variables in one word (quotes removed). */
+  word(w: string, env: Map<string, string>): string;
+  /** Expands and splits into words. */
+  words(w: string, env: Map<string, string>): string[];
+}
+
+/** A base image (FROM, COPY --from=image) resolved to a config and layers. */
+export interface BaseImage {
+  ref: string;
+  /** Manifest digest: part of cache keys. */
+  digest: string;
+  config: ImageConfig;
+  layers: LayerRecord[];
+  openLayer(l: LayerRecord): Promise<Readable>;
+}
+
+export interface ImageResolver {
+  resolve(ref: string, platform: Platform): Promise<BaseImage>;
+}
+
+export interface Secret {
+  id: string;
+  /** File path or env var name. */
+  src?: string;
+  env?: string;
+}
+
+export interface ExecuteOptions {
+  store: BuildStore;
+  context: BuildContext;
+  resolver: ImageResolver;
+  expander: Expander;
+  reporter: BuildReporter;
+  target?: string;
+  buildArgs: Map<string, string>;
+  noCache: boolean;
+  network: NetworkMode;
+  platform: Platform;
+  /** SOURCE_DATE_EPOCH (seconds). */
+  epoch?: number;
+  secrets: Secret[];
+  labels: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** The layers + config a stage ends with. */
+export interface StageResult {
+  config: ImageConfig;
+  layers: LayerRecord[];
+  /** Where each layer's blob can be read: the build store or the base image. */
+  openers: Map<string, () => Promise<Readable>>;
+  /** Cache chain key of the stage's filesystem. */
+  key: string;
+}
+
+export class BuildError extends DockyardError {
+  constructor(
+    message: string,
+    readonly exitCode?: number,
+    readonly line?: number,
+  ) {
+    super("INTERNAL", message);
+  }
+}
+
+interface StageState {
+  stage: Stage;
+  config: ImageConfig;
+  layers: LayerRecord[];
+  openers: Map<string, () => Promise<Readable>>;
+  key: string;
+  env: Map<string, string>;
+  /** ARGs declared in this stage (with values). */
+  args: Map<string, string>;
+  shell: string[];
+  cmdSet: boolean;
+  /** Time of the last history entry. */
+  lastCreated: string;
+  stepNo: number;
+}
+
+const PREDEFINED_PROXY_ARGS = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
+
+function platformArgs(target: Platform, build: Platform): Map<string, string> {
+  const fmt = (p: Platform) => `${p.os}/${p.architecture}${p.variant ? "/" + p.variant : ""}`;
+  return new Map([
+    ["TARGETPLATFORM", fmt(target)],
+    ["TARGETOS", target.os],
+    ["TARGETARCH", target.architecture],
+    ["TARGETVARIANT", target.variant ?? ""],
+    ["BUILDPLATFORM", fmt(build)],
+    ["BUILDOS", build.os],
+    ["BUILDARCH", build.architecture],
+    ["BUILDVARIANT", build.variant ?? ""],
+  ]);
+}
+
+function envMap(env: string[] | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const e of env ?? []) {
+    const i = e.indexOf("=");
+    if (i > 0) m.set(e.slice(0, i), e.slice(i + 1));
+    else m.set(e, "");
+  }
+  return m;
+}
+
+function envList(m: Map<string, string>): string[] {
+  return [...m.entries()].map(([k, v]) => `${k}=${v}`);
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+function parseKV(s: string): Map<string, string> {
+  // "type=cache,target=/x,ro" → map; a bare word is key=true
+  const m = new Map<string, string>();
+  for (const part of s.split(",")) {
+    if (!part) continue;
+    const i = part.indexOf("=");
+    if (i < 0) m.set(part.trim().toLowerCase(), "true");
+    else m.set(part.slice(0, i).trim().toLowerCase(), part.slice(i + 1).trim());
+  }
+  return m;
+}
+
+function chomp(h: Heredoc): string {
+  if (!h.chomp) return h.content;
+  return h.content
+    .split("\n")
+    .map((l) => l.replace(/^\t+/, ""))
+    .join("\n");
+}
+
+function tailLines(s: string, n: number): string {
+  const lines = s.replace(/\s+$/, "").split("\n");
+  return lines.slice(-n).join("\n");
+}
+
+export class Executor {
+  private results = new Map<number, Promise<StageResult>>();
+  private df!: Dockerfile;
+  private globalArgs = new Map<string, string>();
+  private readonly hostPlatform: Platform;
+  private readonly now = new Date().toISOString();
+  private usedArgs = new Set<string>();
+
+  constructor(private readonly o: ExecuteOptions) {
+    this.hostPlatform = { os: "linux", architecture: o.platform.architecture };
+  }
+
+  private get created(): string {
+    return this.o.epoch !== undefined ? new Date(this.o.epoch * 1000).toISOString() : this.now;
+  }
+
+  /** Runs the plan; returns the target stage's result. */
+  async run(df: Dockerfile): Promise<StageResult> {
+    this.df = df;
+    const pargs = platformArgs(this.o.platform, this.hostPlatform);
+    for (const a of df.globalArgs) {
+      const v = this.o.buildArgs.get(a.name) ?? pargs.get(a.name) ?? (a.value !== undefined ? this.o.expander.word(a.value, this.globalArgs) : undefined);
+      if (v !== undefined) this.globalArgs.set(a.name, v);
+      if (this.o.buildArgs.has(a.name)) this.usedArgs.add(a.name);
+    }
+    const plan = makePlan(df, this.o.target, (w) => this.o.expander.word(w, this.globalArgs));
+    this.o.reporter.plan(plan.stages.map((s) => s.stage));
+    const runStage = (i: number): Promise<StageResult> => {
+      let p = this.results.get(i);
+      if (!p) {
+        p = this.executeStage(df.stages[i]!, runStage);
+        this.results.set(i, p);
+        p.catch(() => {});
+      }
+      return p;
+    };
+    // start every needed stage now: independent ones run in parallel
+    const all = plan.stages.map((s) => runStage(s.stage.index));
+    const target = await runStage(plan.target.index);
+    await Promise.all(all);
+    return target;
+  }
+
+  /** Build args given with --build-arg that no ARG consumed (BuildKit warns about them). */
+  unusedBuildArgs(): string[] {
+    return [...this.o.buildArgs.keys()].filter((k) => !this.usedArgs.has(k) && !PREDEFINED_PROXY_ARGS.includes(k));
+  }
+
+  private async executeStage(stage: Stage, runStage: (i: number) => Promise<StageResult>): Promise<StageResult> {
+    const baseRef = this.o.expander.word(stage.base, this.globalArgs);
+    const stagePlatform = stage.platform ? parsePlatformWord(this.o.expander.word(stage.platform, this.globalArgs)) : this.o.platform;
+    let state: StageState;
+    const fromStage = findStage(this.df, baseRef, stage.index);
+    const handle = this.o.reporter.step(stage, -1, `FROM ${baseRef}${stage.name ? ` AS ${stage.name}` : ""}`);
+    try {
+      if (fromStage) {
+        const r = await runStage(fromStage.index);
+        state = this.newState(stage, clone(r.config), [...r.layers], new Map(r.openers), r.key);
+        handle.done(false);
+      } else if (baseRef === "scratch") {
+        const cfg: ImageConfig = {
+          architecture: stagePlatform.architecture,
+          os: stagePlatform.os,
+          ...(stagePlatform.variant ? { variant: stagePlatform.variant } : {}),
+          config: { Env: [`PATH=${DEFAULT_PATH}`] },
+          rootfs: { type: "layers", diff_ids: [] },
+          history: [],
+        };
+        state = this.newState(stage, cfg, [], new Map(), cacheKey(["scratch", stagePlatform]));
+        handle.done(false);
+      } else {
+        const base = await this.o.resolver.resolve(baseRef, stagePlatform);
+        const cfg = clone(base.config);
+        cfg.config ??= {};
+        cfg.history ??= [];
+        const openers = new Map<string, () => Promise<Readable>>();
+        for (const l of base.layers) openers.set(l.digest, () => base.openLayer(l));
+        state = this.newState(stage, cfg, [...base.layers], openers, cacheKey(["from", base.digest]));
+        state.lastCreated = cfg.created ?? this.created;
+        handle.done(false);
+        // ONBUILD triggers of the base run first
+        const triggers = cfg.config?.OnBuild ?? [];
+        if (cfg.config) cfg.config.OnBuild = null;
+        if (triggers.length) throw new BuildError(`ONBUILD triggers of ${baseRef} are not supported yet`, undefined, stage.line);
+      }
+    } catch (err) {
+      handle.fail(err as Error);
+      throw err;
+    }
+    if (!state.config.config!.Env?.some((e) => e.startsWith("PATH="))) {
+      state.config.config!.Env = [`PATH=${DEFAULT_PATH}`, ...(state.config.config!.Env ?? [])];
+      state.env = envMap(state.config.config!.Env);
+    }
+    // the stage sees the global ARGs only when redeclared; platform args likewise
+    for (let i = 0; i < stage.steps.length; i++) {
+      const st = stage.steps[i]!;
+      state.stepNo = i + 1;
+      await this.executeStep(state, st, runStage);
+    }
+    // labels from --label go on the target only (applied by the caller); here: the result
+    return { config: state.config, layers: state.layers, openers: state.openers, key: state.key };
+  }
+
+  private newState(stage: Stage, config: ImageConfig, layers: LayerRecord[], openers: Map<string, () => Promise<Readable>>, key: string): StageState {
+    config.config ??= {};
+    return {
+      stage,
+      config,
+      layers,
+      openers,
+      key,
+      env: envMap(config.config.Env),
+      args: new Map(),
+      shell: config.config.Shell ?? ["/bin/sh", "-c"],
+      cmdSet: false,
+      lastCreated: config.created ?? this.created,
+      stepNo: 0,
+    };
+  }
+
+  /** Variables visible to expansion: ARGs of the stage, then ENV (ENV wins, as in BuildKit). */
+  private scope(s: StageState): Map<string, string> {
+    const m = new Map(s.args);
+    for (const [k, v] of s.env) m.set(k, v);
+    return m;
+  }
+
+  private x(s: StageState, w: string): string {
+    return this.o.expander.word(w, this.scope(s));
+  }
+
+  private history(s: StageState, createdBy: string, empty: boolean, created?: string) {
+    const h: HistoryEntry = { created: created ?? s.lastCreated, created_by: createdBy, comment: "buildkit.dockerfile.v0" };
+    if (empty) h.empty_layer = true;
+    s.config.history ??= [];
+    s.config.history.push(h);
+  }
+
+  private async executeStep(s: StageState, st: Step, runStage: (i: number) => Promise<StageResult>): Promise<void> {
+    const cfg = s.config.config!;
+    const label = st.original.split("\n")[0]!;
+    switch (st.kind) {
+      case "ENV": {
+        const parts: string[] = [];
+        for (const kv of st.pairs) {
+          const v = this.x(s, kv.value);
+          s.env.set(kv.key, v);
+          parts.push(`${kv.key}=${v}`);
+        }
+        cfg.Env = envList(s.env);
+        this.history(s, `ENV ${parts.join(" ")}`, true);
+        return this.meta(s, label);
+      }
+      case "ARG": {
+        const parts: string[] = [];
+        for (const a of st.args) {
+          let v: string | undefined;
+          if (this.o.buildArgs.has(a.name)) {
+            v = this.o.buildArgs.get(a.name);
+            this.usedArgs.add(a.name);
+          } else if (a.value !== undefined) v = this.x(s, a.value);
+          else if (this.globalArgs.has(a.name)) v = this.globalArgs.get(a.name);
+          else v = platformArgs(this.o.platform, this.hostPlatform).get(a.name);
+          if (v !== undefined) s.args.set(a.name, v);
+          parts.push(a.value !== undefined ? `${a.name}=${a.value}` : a.name);
+        }
+        this.history(s, `ARG ${parts.join(" ")}`, true);
+        return this.meta(s, label);
+      }
+      case "LABEL": {
+        cfg.Labels ??= {};
+        const parts: string[] = [];
+        for (const kv of st.pairs) {
+          const k = this.x(s, kv.key);
+          const v = this.x(s, kv.value);
+          cfg.Labels[k] = v;
+          parts.push(`${k}=${v}`);
+        }
+        this.history(s, `LABEL ${parts.join(" ")}`, true);
+        return this.meta(s, label);
+      }
+      case "USER":
+        cfg.User = this.x(s, st.user);
+        this.history(s, `USER ${cfg.User}`, true);
+        return this.meta(s, label);
+      case "EXPOSE": {
+        cfg.ExposedPorts ??= {};
+        const ports: string[] = [];
+        for (const p of st.ports) {
+          for (const w of this.o.expander.words(p, this.scope(s))) {
+            const port = w.includes("/") ? w.toLowerCase() : `${w}/tcp`;
+            cfg.ExposedPorts[port] = {};
+            ports.push(port);
+          }
+        }
+        this.history(s, `EXPOSE map[${ports.map((p) => `${p}:{}`).join(" ")}]`, true);
+        return this.meta(s, label);
+      }
+      case "VOLUME": {
+        cfg.Volumes ??= {};
+        const paths = st.paths.map((p) => this.x(s, p));
+        for (const p of paths) {
+          if (!p) throw new BuildError(`VOLUME specified can not be an empty string (line ${st.line})`, undefined, st.line);
+          cfg.Volumes[p] = {};
+        }
+        this.history(s, `VOLUME [${paths.join(" ")}]`, true);
+        return this.meta(s, label);
+      }
+      case "STOPSIGNAL":
+        cfg.StopSignal = this.x(s, st.signal);
+        this.history(s, `STOPSIGNAL ${cfg.StopSignal}`, true);
+        return this.meta(s, label);
+      case "SHELL":
+        s.shell = st.args;
+        cfg.Shell = st.args;
+        this.history(s, `SHELL [${st.args.map((a) => JSON.stringify(a)).join(" ")}]`, true);
+        return this.meta(s, label);
+      case "MAINTAINER":
+        s.config.author = st.name;
+        this.history(s, `MAINTAINER ${st.name}`, true);
+        return this.meta(s, label);
+      case "ONBUILD":
+        cfg.OnBuild = [...(cfg.OnBuild ?? []), st.expression];
+        this.history(s, `ONBUILD ${st.expression}`, true);
+        return this.meta(s, label);
+      case "HEALTHCHECK": {
+        if (st.test === null || (st.test.length === 1 && st.test[0]!.toUpperCase() === "NONE")) cfg.Healthcheck = { Test: ["NONE"] };
+        else {
+          const dur = (v?: string) => (v ? parseDuration(v) : undefined);
+          cfg.Healthcheck = {
+            Test: st.shell ? ["CMD-SHELL", st.test.join(" ")] : ["CMD", ...st.test],
+            ...(st.interval ? { Interval: dur(st.interval) } : {}),
+            ...(st.timeout ? { Timeout: dur(st.timeout) } : {}),
+            ...(st.startPeriod ? { StartPeriod: dur(st.startPeriod) } : {}),
+            ...(st.startInterval ? { StartInterval: dur(st.startInterval) } : {}),
+            ...(st.retries ? { Retries: Number(st.retries) } : {}),
+          };
+        }
+        this.history(s, `HEALTHCHECK &{${JSON.stringify(cfg.Healthcheck.Test)}}`, true);
+        return this.meta(s, label);
+      }
+      case "ENTRYPOINT":
+      case "CMD": {
+        const args = st.shell ? [...s.shell, st.args.join(" ")] : st.args;
+        if (st.kind === "CMD") {
+          cfg.Cmd = args;
+          s.cmdSet = true;
+        } else {
+          cfg.Entrypoint = args;
+          if (!s.cmdSet) cfg.Cmd = null;
+        }
+        this.history(s, `${st.kind} ${JSON.stringify(args)}`, true);
+        return this.meta(s, label);
+      }
+      case "WORKDIR": {
+        let wd = this.x(s, st.path);
+        if (!wd.startsWith("/")) wd = posix.join(cfg.WorkingDir || "/", wd);
+        wd = posix.normalize(wd);
+        cfg.WorkingDir = wd;
+        return this.fsStep(s, st, `WORKDIR ${wd}`, cacheKey([s.key, "WORKDIR", wd, cfg.User ?? ""]), async (m) => {
+          const owner = cfg.User ? await ownerFor(m.merged, cfg.User, false) : undefined;
+          await mkdirAllInRoot(m.merged, wd, owner);
+        });
+      }
+      case "RUN":
+        return this.run(s, st);
+      case "COPY":
+      case "ADD":
+        return this.copy(s, st, runStage);
+    }
+  }
+
+  private meta(s: StageState, label: string): void {
+    const h = this.o.reporter.step(s.stage, s.stepNo, label);
+    h.done(false);
+  }
+
+  /**
+   * A filesystem step: cache lookup by `key`; on a miss, mount the snapshot, let `work` change it,
+   * diff the upper dir into a layer.
+   */
+  private async fsStep(
+    s: StageState,
+    st: Step,
+    createdBy: string,
+    key: string,
+    work: (m: Mounted, h: StepHandle) => Promise<void>,
+  ): Promise<void> {
+    const h = this.o.reporter.step(s.stage, s.stepNo, st.original.split("\n")[0]!);
+    try {
+      let rec = this.o.noCache ? undefined : await this.o.store.getStep(key);
+      const cached = !!rec;
+      if (!rec) {
+        const created = this.created;
+        const m = await mountOverlay(await this.lowerDirs(s), this.o.store.tmp);
+        let layer: LayerRecord | undefined;
+        try {
+          await work(m, h);
+          const names = await readdir(m.upper);
+          if (names.length > 0) {
+            const tmpBlob = join(m.dir, "layer.tar.gz");
+            const blob = await diffToLayer(m.upper, tmpBlob, { epoch: this.o.epoch });
+            layer = { mediaType: MediaType.OCI_LAYER_GZIP ?? "application/vnd.oci.image.layer.v1.tar+gzip", digest: blob.digest, size: blob.size, diffID: blob.diffID };
+            if (!(await this.o.store.hasBlob(blob.digest))) await this.o.store.adoptBlob(tmpBlob, blob.digest);
+            await m.release({ keepUpper: true });
+            await adoptUpper(m.upper, this.o.store.layerDir(blob.diffID));
+            await rm(m.dir, { recursive: true, force: true });
+          } else await m.release();
+        } catch (err) {
+          await m.release();
+          throw err;
+        }
+        rec = { v: 1, layer, created };
+        await this.o.store.putStep(key, rec);
+      }
+      if (rec.layer) {
+        s.layers.push(rec.layer);
+        s.config.rootfs.diff_ids.push(rec.layer.diffID);
+        const digest = rec.layer.digest;
+        s.openers.set(digest, async () => this.o.store.openBlob(digest));
+      }
+      s.lastCreated = rec.created;
+      this.history(s, createdBy, !rec.layer, rec.created);
+      s.key = key;
+      h.done(cached);
+    } catch (err) {
+      h.fail(err as Error);
+      throw err;
+    }
+  }
+
+  /** The stage's layers as overlay lowerdirs (top-most first), extracting any not yet extracted. */
+  private async lowerDirs(s: StageState): Promise<string[]> {
+    const dirs = await Promise.all(
+      s.layers.map((l) => this.o.store.ensureLayerDir(l, s.openers.get(l.digest) ?? (async () => this.o.store.openBlob(l.digest)))),
+    );
+    return dirs.reverse();
+  }
+
+  private async run(s: StageState, st: Extract<Step, { kind: "RUN" }>): Promise<void> {
+    const cfg = s.config.config!;
+    // RUN sees ENV plus ARGs (as environment, not persisted)
+    const env = new Map(s.env);
+    const argEnv: string[] = [];
+    for (const [k, v] of s.args) {
+      if (!s.env.has(k)) {
+        env.set(k, v);
+        argEnv.push(`${k}=${v}`);
+      }
+    }
+    let args: string[];
+    const scriptFiles: { name: string; data: string; mode: number }[] = [];
+    if (st.shell) {
+      let cmd = st.args[0] ?? "";
+      if (st.heredocs.length) {
+        const only = /^\s*<<(-?)(["']?)([A-Za-z0-9_]+)\2\s*$/.exec(cmd);
+        if (only && st.heredocs.length === 1) {
+          const data = chomp(st.heredocs[0]!);
+          if (data.startsWith("#!")) {
+            scriptFiles.push({ name: st.heredocs[0]!.name, data, mode: 0o755 });
+            args = [`/dev/pipes/${st.heredocs[0]!.name}`];
+          } else args = [...s.shell, data];
+        } else {
+          for (const h of st.heredocs) cmd += "\n" + h.content + h.name;
+          args = [...s.shell, cmd];
+        }
+      } else args = [...s.shell, cmd];
+    } else args = st.args;
+    const mounts: RunMount[] = [];
+    const mountKeys: unknown[] = [];
+    const cleanups: (() => Promise<void>)[] = [];
+    let network: NetworkMode = this.o.network;
+    if (st.network) {
+      if (st.network !== "host" && st.network !== "none" && st.network !== "default")
+        throw new BuildError(`RUN --network=${st.network} is not supported (host, none, default)`, undefined, st.line);
+      if (st.network !== "default") network = st.network;
+    }
+    const secretFiles: string[] = [];
+    for (const raw of st.mounts) {
+      const m = parseKV(this.x(s, raw));
+      const type = m.get("type") ?? "bind";
+      const target = m.get("target") ?? m.get("dst") ?? m.get("destination");
+      const resolveTarget = (t: string) => (t.startsWith("/") ? t : posix.join(cfg.WorkingDir || "/", t));
+      if (type === "cache") {
+        if (!target) throw new BuildError(`RUN --mount=type=cache needs target= (line ${st.line})`, undefined, st.line);
+        const id = m.get("id") ?? resolveTarget(target);
+        const dir = join(this.o.store.mounts, createHash("sha256").update(id).digest("hex").slice(0, 32));
+        const fresh = !(await stat(dir).catch(() => undefined));
+        await mkdir(dir, { recursive: true });
+        if (fresh) {
+          const mode = m.get("mode") ? parseInt(m.get("mode")!, 8) : 0o755;
+          await import("node:fs/promises").then((fs) => fs.chmod(dir, mode));
+          const uid = Number(m.get("uid") ?? 0);
+          const gid = Number(m.get("gid") ?? 0);
+          await import("node:fs/promises").then((fs) => fs.chown(dir, uid, gid));
+        }
+        mounts.push({ type: "bind", source: dir, destination: resolveTarget(target), readonly: m.get("readonly") === "true" || m.get("ro") === "true" });
+        mountKeys.push(["cache", id, resolveTarget(target)]);
+      } else if (type === "tmpfs") {
+        if (!target) throw new BuildError(`RUN --mount=type=tmpfs needs target= (line ${st.line})`, undefined, st.line);
+        mounts.push({ type: "tmpfs", destination: resolveTarget(target) });
+        mountKeys.push(["tmpfs", resolveTarget(target)]);
+      } else if (type === "secret") {
+        const id = m.get("id") ?? (target ? posix.basename(target) : undefined);
+        if (!id) throw new BuildError(`RUN --mount=type=secret needs id= or target= (line ${st.line})`, undefined, st.line);
+        const sec = this.o.secrets.find((x) => x.id === id);
+        const dest = target ? resolveTarget(target) : `/run/secrets/${id}`;
+        if (!sec) {
+          if (m.get("required") === "true") throw new BuildError(`secret ${id} not found: pass it with --secret id=${id},src=FILE`, undefined, st.line);
+          continue;
+        }
+        const dir = await this.o.store.tempDir("secret-");
+        cleanups.push(() => rm(dir, { recursive: true, force: true }));
+        const file = join(dir, "secret");
+        const data = sec.env !== undefined ? (process.env[sec.env] ?? "") : await readFile(sec.src!);
+        await writeFile(file, data, { mode: 0o400 });
+        secretFiles.push(dest);
+        mounts.push({ type: "bind", source: file, destination: dest, readonly: true });
+        mountKeys.push(["secret", id, dest]); // the secret's value is never part of a key or a layer
+      } else if (type === "bind") {
+        if (!target) throw new BuildError(`RUN --mount=type=bind needs target= (line ${st.line})`, undefined, st.line);
+        const source = m.get("source") ?? m.get("src") ?? "/";
+        const from = m.get("from");
+        let host: string;
+        let key: string;
+        if (from) {
+          const { root, key: k, release } = await this.mountFrom(s, from);
+          cleanups.push(release);
+          host = await resolveInRoot(root, source);
+          key = k;
+        } else {
+          const e = await this.o.context.followInContext(posix.normalize("/" + source).slice(1));
+          if (!e) throw new BuildError(`RUN --mount=type=bind: ${source} not found in the build context (line ${st.line})`, undefined, st.line);
+          host = join(this.o.context.root, e.rel);
+          key = await this.o.context.digestOf([e.rel]);
+        }
+        mounts.push({ type: "bind", source: host, destination: resolveTarget(target), readonly: !(m.get("rw") === "true" || m.get("readwrite") === "true") });
+        mountKeys.push(["bind", key, source, resolveTarget(target)]);
+      } else throw new BuildError(`RUN --mount type=${type} is not supported`, undefined, st.line);
+    }
+    const createdBy =
+      "RUN " +
+      (argEnv.length ? `|${argEnv.length} ${argEnv.join(" ")} ` : "") +
+      args.join(" ") +
+      " # buildkit";
+    const key = cacheKey([s.key, "RUN", args, envList(env), cfg.User ?? "", cfg.WorkingDir ?? "/", network, mountKeys, scriptFiles]);
+    try {
+      await this.fsStep(s, st, createdBy, key, async (snap, h) => {
+        if (scriptFiles.length) {
+          const dir = await this.o.store.tempDir("pipes-");
+          cleanups.push(() => rm(dir, { recursive: true, force: true }));
+          for (const f of scriptFiles) await writeFile(join(dir, f.name), f.data, { mode: f.mode });
+          mounts.push({ type: "bind", source: dir, destination: "/dev/pipes", readonly: true });
+        }
+        const r = await runContainer(
+          {
+            rootfs: snap.merged,
+            args,
+            env: envList(env),
+            cwd: cfg.WorkingDir || "/",
+            user: cfg.User,
+            network,
+            mounts,
+            onOutput: (c) => h.output(c),
+            signal: this.o.signal,
+          },
+          this.o.store.tmp,
+        );
+        // secret mount points must not stay in the layer even as empty stubs
+        for (const dest of secretFiles) {
+          const p = await resolveInRoot(snap.merged, dest, { noFollowLast: true });
+          const stt = await lstat(p).catch(() => undefined);
+          if (stt?.isFile() && stt.size === 0) await rm(p, { force: true });
+        }
+        if (r.exitCode !== 0) {
+          const shown = st.shell ? (st.args[0] ?? "") : JSON.stringify(st.args);
+          throw new BuildError(
+            `RUN at line ${st.line} failed: process "${shown.split("\n")[0]}" did not complete successfully: exit code: ${r.exitCode}` +
+              (r.tail.trim() ? `\n--- last lines of its output ---\n${tailLines(r.tail, 15)}` : ""),
+            r.exitCode,
+            st.line,
+          );
+        }
+      });
+    } finally {
+      for (const c of cleanups) await c().catch(() => {});
+    }
+  }
+
+  /** A read-only view of a stage's or image's filesystem (COPY --from, RUN --mount from=). */
+  private async mountFrom(s: StageState, fromWord: string): Promise<{ root: string; key: string; release: () => Promise<void> }> {
+    const from = this.x(s, fromWord);
+    const stage = findStage(this.df, from, s.stage.index);
+    let layers: LayerRecord[];
+    let openers: Map<string, () => Promise<Readable>>;
+    let key: string;
+    if (stage) {
+      const r = await this.results.get(stage.index)!;
+      layers = r.layers;
+      openers = r.openers;
+      key = r.key;
+    } else {
+      const img = await this.o.resolver.resolve(from, this.o.platform);
+      layers = img.layers;
+      openers = new Map(img.layers.map((l) => [l.digest, () => img.openLayer(l)]));
+      key = cacheKey(["from", img.digest]);
+    }
+    const dirs = await Promise.all(layers.map((l) => this.o.store.ensureLayerDir(l, openers.get(l.digest)!)));
+    const m = await mountOverlay(dirs.reverse(), this.o.store.tmp);
+    return { root: m.merged, key, release: () => m.release() };
+  }
+
+  private async copy(s: StageState, st: Extract<Step, { kind: "COPY" | "ADD" }>, _runStage: (i: number) => Promise<StageResult>): Promise<void> {
+    const cfg = s.config.config!;
+    const scope = this.scope(s);
+    const sources = st.sources.map((w) => this.o.expander.word(w, scope));
+    let dest = this.o.expander.word(st.dest, scope);
+    const destIsDir = dest.endsWith("/") || dest === "." || dest.endsWith("/.");
+    if (!dest.startsWith("/")) dest = posix.join(cfg.WorkingDir || "/", dest);
+    if (destIsDir && !dest.endsWith("/")) dest += "/";
+    const chown = st.chown ? this.x(s, st.chown) : undefined;
+    const chmodFn = st.chmod ? parseChmod(this.x(s, st.chmod)) : undefined;
+    const heredocs = new Map(st.heredocs.map((h) => [h.name, h]));
+    const isHeredocSrc = (w: string) => /^<<-?/.test(w) && heredocs.has(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""));
+    const heredocOf = (w: string) => heredocs.get(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""))!;
+    const nSources = sources.length;
+    if (nSources > 1 && !destIsDir)
+      throw new BuildError(`When using ${st.kind} with more than one source file, the destination must be a directory and end with a / (line ${st.line})`, undefined, st.line);
+
+    // inputs for the cache key
+    let inputs: unknown[] = [];
+    let fromView: { root: string; key: string; release: () => Promise<void> } | undefined;
+    const urlSources = st.kind === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+    try {
+      if (st.from) {
+        fromView = await this.mountFrom(s, st.from);
+        inputs = [fromView.key, sources];
+      } else {
+        for (const src of sources) {
+          if (isHeredocSrc(src)) {
+            const h = heredocOf(src);
+            const content = h.expand ? this.o.expander.word(h.content, scope) : h.content;
+            inputs.push(["heredoc", h.name, createHash("sha256").update(chomp({ ...h, content })).digest("hex")]);
+          } else if (urlSources.includes(src)) {
+            inputs.push(["url", src, st.checksum ?? ""]);
+          } else {
+            const hits = await this.o.context.resolveSources(src);
+            if (!hits.length)
+              throw new BuildError(
+                `${st.kind} failed at line ${st.line}: "${src}" not found in the build context (or excluded by .dockerignore)`,
+                undefined,
+                st.line,
+              );
+            inputs.push([src, await this.o.context.digestOf(hits.map((h) => h.rel))]);
+          }
+        }
+      }
+      const createdBy = `${st.kind} ${[...sources, dest].join(" ")} # buildkit`;
+      const key = cacheKey([s.key, st.kind, dest, chown ?? "", st.chmod ?? "", st.link ?? false, inputs]);
+      await this.fsStep(s, st, createdBy, key, async (m) => {
+        const owner = chown ? await ownerFor(m.merged, chown, true) : undefined;
+        const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn };
+        const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
+          // returns the host path the source should be copied to
+          if (destIsDir) {
+            const d = await mkdirAllInRoot(m.merged, dest, owner);
+            return srcIsDir ? d : join(d, name);
+          }
+          const hostDest = await resolveInRoot(m.merged, dest);
+          const ex = await lstat(hostDest).catch(() => undefined);
+          if (ex?.isDirectory() && !srcIsDir) return join(hostDest, name);
+          await mkdirAllInRoot(m.merged, posix.dirname(dest), owner);
+          return resolveInRoot(m.merged, dest);
+        };
+        for (const src of sources) {
+          if (!st.from && isHeredocSrc(src)) {
+            const h = heredocOf(src);
+            const content = chomp({ ...h, content: h.expand ? this.o.expander.word(h.content, scope) : h.content });
+            await writeFileEntry(await destDirOf(h.name, false), content, o, 0o644, this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined);
+            continue;
+          }
+          if (!st.from && urlSources.includes(src)) {
+            await this.addUrl(src, st.checksum, destDirOf, o, st.line);
+            continue;
+          }
+          if (fromView) {
+            const hits = await globIn(fromView.root, src);
+            if (!hits.length) throw new BuildError(`${st.kind} --from=${st.from} failed at line ${st.line}: "${src}" not found`, undefined, st.line);
+            for (const hp of hits) {
+              const stt = await lstat(hp);
+              await copyEntry(hp, await destDirOf(posix.basename(hp), stt.isDirectory()), o, undefined, "", !owner);
+            }
+            continue;
+          }
+          const hits = await this.o.context.resolveSources(src);
+          for (const e of hits) {
+            const host = join(this.o.context.root, e.rel);
+            const include = (r: string) => this.o.context.entries.has(e.rel ? `${e.rel}/${r}` : r);
+            if (st.kind === "ADD" && e.type === "file" && (await isArchive(host))) {
+              await this.addArchive(host, await mkdirAllInRoot(m.merged, destIsDir ? dest : dest + "/", owner), o);
+              continue;
+            }
+            await copyEntry(host, await destDirOf(posix.basename(e.rel), e.type === "dir"), o, include);
+          }
+        }
+      });
+    } finally {
+      await fromView?.release();
+    }
+  }
+
+  private async addUrl(
+    url: string,
+    checksum: string | undefined,
+    destDirOf: (name: string, dir: boolean) => Promise<string>,
+    o: CopyOpts,
+    line: number,
+  ): Promise<void> {
+    const res = await fetch(url).catch((err: Error) => {
+      throw new BuildError(`ADD ${url} failed at line ${line}: ${err.message}`, undefined, line);
+    });
+    if (!res.ok) throw new BuildError(`ADD ${url} failed at line ${line}: HTTP ${res.status}`, undefined, line);
+    const data = Buffer.from(await res.arrayBuffer());
+    if (checksum) {
+      const got = "sha256:" + createHash("sha256").update(data).digest("hex");
+      if (got !== checksum) throw new BuildError(`ADD ${url}: checksum mismatch: want ${checksum}, got ${got} (line ${line})`, undefined, line);
+    }
+    const name = posix.basename(new URL(url).pathname) || "index.html";
+    const lm = res.headers.get("last-modified");
+    await writeFileEntry(await destDirOf(name, false), data, o, 0o600, lm ? new Date(lm) : undefined);
+  }
+
+  private async addArchive(host: string, destHost: string, o: CopyOpts): Promise<void> {
+    const { createReadStream } = await import("node:fs");
+    const { createGunzip } = await import("node:zlib");
+    const { spawn } = await import("node:child_process");
+    const head = Buffer.alloc(6);
+    const fh = await import("node:fs/promises").then((fs) => fs.open(host, "r"));
+    await fh.read(head, 0, 6, 0);
+    await fh.close();
+    let input: Readable;
+    if (head[0] === 0x1f && head[1] === 0x8b) input = createReadStream(host).pipe(createGunzip());
+    else if (head.subarray(0, 3).toString() === "BZh" || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+      const tool = head[0] === 0x42 ? "bzip2" : "xz";
+      const p = spawn(tool, ["-dc", host], { stdio: ["ignore", "pipe", "inherit"] });
+      input = p.stdout;
+    } else input = createReadStream(host);
+    const tmp = await this.o.store.tempDir("add-");
+    try {
+      await extractLayer(input, join(tmp, "x"), { overlay: false });
+      for (const name of (await readdir(join(tmp, "x"))).sort())
+        await copyEntry(join(tmp, "x", name), join(destHost, name), { ...o, chmod: undefined }, undefined, "", !o.owner);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+async function isArchive(host: string): Promise<boolean> {
+  const fs = await import("node:fs/promises");
+  const fh = await fs.open(host, "r");
+  try {
+    const b = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(b, 0, 512, 0);
+    if (bytesRead >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
+    if (bytesRead >= 3 && b.subarray(0, 3).toString() === "BZh") return true;
+    if (bytesRead >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true;
+    if (bytesRead >= 262 && b.subarray(257, 262).toString() === "ustar") return true;
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Resolves a source path (globs in the last components allowed) inside a mounted filesystem. */
+async function globIn(root: string, src: string): Promise<string[]> {
+  const clean = posix.normalize("/" + src);
+  if (!hasGlob(clean)) {
+    const p = await resolveInRoot(root, clean);
+    return (await lstat(p).catch(() => undefined)) ? [p] : [];
+  }
+  const parts = clean.split("/").filter(Boolean);
+  let current = ["/"];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const c of current) {
+      if (!hasGlob(part)) {
+        next.push(posix.join(c, part));
+        continue;
+      }
+      const dir = await resolveInRoot(root, c);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const re = globToRegex(part);
+      for (const n of names.sort()) if (re.test(n)) next.push(posix.join(c, n));
+    }
+    current = next;
+  }
+  const out: string[] = [];
+  for (const c of current) {
+    const p = await resolveInRoot(root, c);
+    if (await lstat(p).catch(() => undefined)) out.push(p);
+  }
+  return out;
+}
+
+/** --chown / WORKDIR owner: names from the image's /etc/passwd and /etc/group; user-only means gid = uid (COPY). */
+async function ownerFor(rootfs: string, spec: string, copySemantics: boolean): Promise<Owner> {
+  const [u, g] = spec.split(":", 2) as [string, string | undefined];
+  if (copySemantics && g === undefined) {
+    const r = await resolveUser(rootfs, u, { supplementary: false });
+    return { uid: r.uid, gid: /^[0-9]+$/.test(u) ? r.uid : r.uid };
+  }
+  const r = await resolveUser(rootfs, spec, { supplementary: false });
+  return { uid: r.uid, gid: r.gid };
+}
+
+function parsePlatformWord(p: string): Platform {
+  const [os, architecture, variant] = p.split("/");
+  if (!os || !architecture) throw new DockyardError("USAGE", `invalid platform ${JSON.stringify(p)}: want os/arch[/variant]`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+/** Go duration ("30s", "1m30s", "500ms") → nanoseconds. */
+export function parseDuration(v: string): number {
+  const re = /([0-9.]+)(ns|us|µs|ms|s|m|h)/g;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let matched = "";
+  for (const m of v.matchAll(re)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    matched += m[0];
+  }
+  if (matched !== v) throw new DockyardError("USAGE", `invalid duration ${JSON.stringify(v)}`);
+  return Math.round(total);
+}
+
+export type { ContainerConfig };

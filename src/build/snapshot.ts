@@ -1,0 +1,468 @@
+// Snapshots: a step's rootfs is an overlayfs mount (lowerdirs = the parent layers, each extracted
+// once into a directory named by its diffID; upper = a new dir). The upper dir after the step is
+// the new layer: it is turned into a tar with whiteouts, and (renamed) becomes the next lowerdir.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createReadStream, createWriteStream } from "node:fs";
+import {
+  chmod,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  utimes,
+} from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform, type Readable } from "node:stream";
+import { createGzip } from "node:zlib";
+import * as tar from "tar-stream";
+import { Digester, type Digest } from "../image/digest.js";
+import { DockyardError } from "../image/errors.js";
+import { cleanRelative } from "./fsutil.js";
+import { registerCleanup } from "./cleanup.js";
+
+const execFileP = promisify(execFile);
+
+export const OPAQUE_XATTR = "trusted.overlay.opaque";
+
+// ---------------------------------------------------------------- overlay mounts
+
+export interface Mounted {
+  merged: string;
+  upper: string;
+  dir: string;
+  /** Unmounts; with `keepUpper` the upper dir is left for the caller to move; everything else is removed. */
+  release(opts?: { keepUpper?: boolean }): Promise<void>;
+}
+
+async function umount(path: string): Promise<void> {
+  try {
+    await execFileP("umount", [path]);
+  } catch {
+    await execFileP("umount", ["-l", path]).catch(() => {});
+  }
+}
+
+/**
+ * Mounts an overlay of `lowers` (top-most first; absolute dirs) at a new dir under `workRoot`.
+ * With no lowers (FROM scratch) an empty dir is the lower.
+ */
+export async function mountOverlay(lowers: string[], workRoot: string): Promise<Mounted> {
+  await mkdir(workRoot, { recursive: true });
+  const dir = await mkdtemp(join(workRoot, "snap-"));
+  const upper = join(dir, "upper");
+  const work = join(dir, "work");
+  const merged = join(dir, "merged");
+  const empty = join(dir, "empty");
+  await Promise.all([upper, work, merged, empty].map((d) => mkdir(d)));
+  const lowerList = lowers.length ? lowers : [empty];
+  // relative lowerdirs (resolved from cwd by mount(2)) keep the option string short
+  const common = commonParent(lowerList);
+  const lowerOpt = lowerList.map((l) => (common ? posix.relative(common, l) : l)).join(":");
+  const opts = `lowerdir=${lowerOpt},upperdir=${upper},workdir=${work},redirect_dir=off,index=off,metacopy=off`;
+  if (opts.length > 4000)
+    throw new DockyardError("UNSUPPORTED", `too many layers for one overlay mount (${lowers.length})`);
+  let mounted = false;
+  const cleanup = async (keepUpper = false) => {
+    if (mounted) await umount(merged);
+    mounted = false;
+    if (keepUpper) {
+      await Promise.all([work, merged, empty].map((d) => rm(d, { recursive: true, force: true })));
+    } else await rm(dir, { recursive: true, force: true });
+  };
+  const unregister = registerCleanup(() => cleanup(false));
+  try {
+    await execFileP("mount", ["-t", "overlay", "overlay", "-o", opts, merged], { cwd: common || "/" });
+    mounted = true;
+  } catch (err) {
+    unregister();
+    await cleanup(false);
+    throw new DockyardError(
+      "UNSUPPORTED",
+      `cannot mount overlayfs (needs root and a kernel with overlay): ${(err as Error).message.trim()}`,
+    );
+  }
+  return {
+    merged,
+    upper,
+    dir,
+    async release(o = {}) {
+      unregister();
+      await cleanup(o.keepUpper === true);
+    },
+  };
+}
+
+function commonParent(paths: string[]): string {
+  if (!paths.length) return "";
+  const split = paths.map((p) => p.split("/"));
+  const first = split[0]!;
+  let n = first.length - 1;
+  for (const s of split) {
+    let i = 0;
+    while (i < n && i < s.length - 1 && s[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join("/") || "/";
+}
+
+// ---------------------------------------------------------------- upper dir → layer tar
+
+export interface LayerBlob {
+  /** sha256 of the uncompressed tar. */
+  diffID: Digest;
+  /** sha256 of the gzip blob. */
+  digest: Digest;
+  size: number;
+  /** Path of the gzip blob. */
+  path: string;
+  /** Uncompressed size. */
+  uncompressedSize: number;
+}
+
+interface Xattrs {
+  opaque: Set<string>;
+}
+
+function decodeGetfattrName(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+async function readOpaqueDirs(root: string): Promise<Xattrs> {
+  const opaque = new Set<string>();
+  let out = "";
+  try {
+    const r = await execFileP(
+      "getfattr",
+      ["-R", "-h", "--absolute-names", "-n", OPAQUE_XATTR, "-e", "text", root],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    out = r.stdout;
+  } catch (err) {
+    const e = err as { code?: string | number; stdout?: string };
+    if (e.code === "ENOENT")
+      throw new DockyardError(
+        "UNSUPPORTED",
+        "getfattr not found: install the attr package (apt-get install attr); it reads overlayfs opaque-directory markers",
+      );
+    out = e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
+  }
+  let file = "";
+  for (const line of out.split("\n")) {
+    if (line.startsWith("# file: ")) file = decodeGetfattrName(line.slice(8));
+    else if (line.startsWith(OPAQUE_XATTR + '="y"') && file) {
+      const rel = posix.relative(root, file);
+      opaque.add(rel);
+    }
+  }
+  return { opaque };
+}
+
+function major(rdev: number): number {
+  return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
+}
+function minor(rdev: number): number {
+  return Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn);
+}
+
+class HashCount extends Transform {
+  readonly d = new Digester();
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: () => void) {
+    this.d.update(chunk);
+    this.push(chunk);
+    cb();
+  }
+}
+
+export interface DiffOptions {
+  /** SOURCE_DATE_EPOCH: mtimes later than it are clamped to it. */
+  epoch?: number;
+  gzipLevel?: number;
+}
+
+export function gzipLevel(): number {
+  const v = Number(process.env.DOCKYARD_GZIP_LEVEL);
+  return Number.isInteger(v) && v >= 0 && v <= 9 ? v : 6;
+}
+
+/**
+ * Writes the overlay upper dir `upper` as a layer: a tar (entries sorted by name, directories
+ * before their contents) with overlay whiteouts (char device 0/0) turned into `.wh.<name>` and
+ * opaque directories into `.wh..wh..opq`; gzip-compressed into `outPath`. Returns its digests.
+ */
+export async function diffToLayer(upper: string, outPath: string, opts: DiffOptions = {}): Promise<LayerBlob> {
+  const { opaque } = await readOpaqueDirs(upper);
+  const pack = tar.pack();
+  const inodes = new Map<string, string>();
+  const clamp = (d: Date): Date =>
+    opts.epoch !== undefined && d.getTime() > opts.epoch * 1000 ? new Date(opts.epoch * 1000) : d;
+
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(rel ? join(upper, rel) : upper)).sort();
+    for (const name of names) {
+      const r = rel ? `${rel}/${name}` : name;
+      const abs = join(upper, r);
+      const st = await lstat(abs);
+      const base = {
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        mtime: clamp(st.mtime),
+      };
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        await entry(pack, { ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, type: "file", size: 0, mode: 0o644 });
+        continue;
+      }
+      if (st.isDirectory()) {
+        await entry(pack, { ...base, name: r + "/", type: "directory" });
+        if (opaque.has(r))
+          await entry(pack, { ...base, name: `${r}/.wh..wh..opq`, type: "file", size: 0, mode: 0o644 });
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        await entry(pack, { ...base, name: r, type: "symlink", linkname: await readlink(abs) });
+      } else if (st.isFile()) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? inodes.get(key) : undefined;
+        if (first) {
+          await entry(pack, { ...base, name: r, type: "link", linkname: first, size: 0 });
+          continue;
+        }
+        if (st.nlink > 1) inodes.set(key, r);
+        await fileEntry(pack, { ...base, name: r, type: "file", size: st.size }, abs);
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        await entry(pack, {
+          ...base,
+          name: r,
+          type: st.isCharacterDevice() ? "character-device" : "block-device",
+          devmajor: major(st.rdev),
+          devminor: minor(st.rdev),
+        });
+      } else if (st.isFIFO()) {
+        await entry(pack, { ...base, name: r, type: "fifo" });
+      }
+      // sockets are not archived (as in Docker)
+    }
+  };
+
+  const raw = new HashCount();
+  const gz = new HashCount();
+  const done = pipeline(
+    pack,
+    raw,
+    createGzip({ level: opts.gzipLevel ?? gzipLevel() }),
+    gz,
+    createWriteStream(outPath),
+  );
+  try {
+    await walk("");
+    pack.finalize();
+  } catch (err) {
+    pack.destroy(err as Error);
+    await done.catch(() => {});
+    throw err;
+  }
+  await done;
+  return {
+    diffID: raw.d.digest(),
+    uncompressedSize: raw.d.size,
+    digest: gz.d.digest(),
+    size: gz.d.size,
+    path: outPath,
+  };
+}
+
+function entry(pack: tar.Pack, h: tar.Headers): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry(h, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function fileEntry(pack: tar.Pack, h: tar.Headers, abs: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const w = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    const r = createReadStream(abs);
+    r.on("error", reject);
+    r.pipe(w);
+  });
+}
+
+// ---------------------------------------------------------------- layer tar → overlay lower dir
+
+export interface ExtractOptions {
+  /** Keep whiteouts as overlay markers (char device 0/0, opaque xattr): for lowerdirs. Default true. */
+  overlay?: boolean;
+}
+
+function escape(name: string, why: string): never {
+  throw new DockyardError("PATH_ESCAPE", `layer entry ${JSON.stringify(name)} ${why}: refusing to extract it`);
+}
+
+/**
+ * Extracts an (uncompressed) layer tar into `dest` safely: names are cleaned and may not climb out
+ * (`..`, absolute names are made relative), no entry is written through a symlink (a parent that
+ * is a symlink is refused), hardlink targets must be inside `dest`. Whiteouts become overlay
+ * whiteouts (char device 0/0) and `.wh..wh..opq` sets the opaque xattr, so the dir can be a lowerdir.
+ */
+export async function extractLayer(input: Readable, dest: string, opts: ExtractOptions = {}): Promise<void> {
+  const overlay = opts.overlay !== false;
+  await mkdir(dest, { recursive: true });
+  const realDirs = new Set<string>([""]);
+  const dirTimes: [string, Date, number][] = [];
+  const opaqueDirs: string[] = [];
+
+  const ensureParents = async (rel: string, name: string) => {
+    const parts = rel.split("/");
+    parts.pop();
+    let cur = "";
+    for (const p of parts) {
+      cur = cur ? `${cur}/${p}` : p;
+      if (realDirs.has(cur)) continue;
+      const abs = join(dest, cur);
+      let st;
+      try {
+        st = await lstat(abs);
+      } catch {
+        await mkdir(abs, { mode: 0o755 });
+        realDirs.add(cur);
+        continue;
+      }
+      if (st.isSymbolicLink()) escape(name, `goes through the symlink ${cur}`);
+      if (!st.isDirectory()) await rm(abs, { force: true }).then(() => mkdir(abs, { mode: 0o755 }));
+      realDirs.add(cur);
+    }
+  };
+
+  const extract = tar.extract();
+  const feeding = pipeline(input, extract).catch((err: Error) => {
+    extract.destroy(err);
+  });
+  for await (const e of extract) {
+    const h = e.header;
+    let rel: string;
+    try {
+      rel = cleanRelative(h.name, "layer entry");
+    } catch {
+      escape(h.name, "climbs out of the layer with ..");
+    }
+    if (rel === "" || rel === ".") {
+      e.resume();
+      if (h.type === "directory") dirTimes.push(["", h.mtime ?? new Date(0), h.mode ?? 0o755]);
+      continue;
+    }
+    await ensureParents(rel, h.name);
+    const abs = join(dest, rel);
+    const base = posix.basename(rel);
+    const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
+    if (base.startsWith(".wh.")) {
+      e.resume();
+      if (base === ".wh..wh..opq") {
+        if (overlay) opaqueDirs.push(join(dest, parent));
+      } else {
+        const target = join(dest, parent, base.slice(4));
+        await rm(target, { recursive: true, force: true });
+        if (overlay) await execFileP("mknod", ["-m", "000", target, "c", "0", "0"]);
+      }
+      continue;
+    }
+    const existing = await lstat(abs).catch(() => undefined);
+    if (existing && !(existing.isDirectory() && h.type === "directory")) {
+      await rm(abs, { recursive: true, force: true });
+      realDirs.delete(rel);
+    }
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    const uid = h.uid ?? 0;
+    const gid = h.gid ?? 0;
+    const mtime = h.mtime ?? new Date(0);
+    switch (h.type) {
+      case "directory":
+        if (!existing || !existing.isDirectory()) await mkdir(abs, { mode: 0o755 });
+        realDirs.add(rel);
+        await lchown(abs, uid, gid);
+        dirTimes.push([rel, mtime, mode]);
+        e.resume();
+        continue;
+      case "file":
+      case "contiguous-file":
+      case undefined:
+      case null: {
+        const fh = await open(abs, "wx", 0o600);
+        try {
+          await pipeline(e, fh.createWriteStream({ autoClose: false }));
+        } finally {
+          await fh.close();
+        }
+        break;
+      }
+      case "symlink":
+        e.resume();
+        await symlink(h.linkname ?? "", abs);
+        break;
+      case "link": {
+        e.resume();
+        let target: string;
+        try {
+          target = cleanRelative(h.linkname ?? "", "hardlink target");
+        } catch {
+          escape(h.name, `is a hardlink to ${JSON.stringify(h.linkname)} outside the layer`);
+        }
+        if (!target) escape(h.name, "is a hardlink to the layer root");
+        await ensureParents(target, h.name);
+        const tst = await lstat(join(dest, target)).catch(() => undefined);
+        if (!tst) escape(h.name, `is a hardlink to ${JSON.stringify(h.linkname)}, which is not in the layer`);
+        if (tst.isDirectory()) escape(h.name, "is a hardlink to a directory");
+        await link(join(dest, target), abs);
+        continue; // a hardlink shares the target's metadata
+      }
+      case "character-device":
+      case "block-device":
+        e.resume();
+        await execFileP("mknod", [
+          abs,
+          h.type === "character-device" ? "c" : "b",
+          String(h.devmajor ?? 0),
+          String(h.devminor ?? 0),
+        ]);
+        break;
+      case "fifo":
+        e.resume();
+        await execFileP("mknod", [abs, "p"]);
+        break;
+      default:
+        e.resume();
+        continue; // pax/gnu headers are consumed by tar-stream; other types are skipped
+    }
+    await lchown(abs, uid, gid);
+    if (h.type !== "symlink") await chmod(abs, mode);
+    await lutimes(abs, mtime, mtime);
+  }
+  await feeding;
+  for (const d of opaqueDirs) await execFileP("setfattr", ["-n", OPAQUE_XATTR, "-v", "y", d]);
+  for (const [rel, mtime, mode] of dirTimes.reverse()) {
+    const abs = rel ? join(dest, rel) : dest;
+    await chmod(abs, mode);
+    await utimes(abs, mtime, mtime);
+  }
+}
+
+/** Moves a finished upper dir into place as the lowerdir of layer `diffID`. */
+export async function adoptUpper(upper: string, layerDir: string): Promise<void> {
+  await mkdir(posix.dirname(layerDir), { recursive: true });
+  try {
+    await rename(upper, layerDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOTEMPTY" || (err as NodeJS.ErrnoException).code === "EEXIST") {
+      await rm(upper, { recursive: true, force: true }); // the same layer is already there
+      return;
+    }
+    throw err;
+  }
+}
