@@ -102,7 +102,14 @@ export class BuildContext {
       const excluded = this.matcher.matches(r);
       if (st.isDirectory()) {
         if (excluded && !this.matcher.mayReincludeUnder(r)) return false;
-        const e: ContextEntry = { rel: r, type: "dir", mode: st.mode, size: 0, mtimeMs: st.mtimeMs, ino: st.ino };
+        const e: ContextEntry = {
+          rel: r,
+          type: "dir",
+          mode: st.mode,
+          size: 0,
+          mtimeMs: st.mtimeMs,
+          ino: st.ino,
+        };
         this.entries.set(r, e);
         const child = await this.walk(r);
         if (excluded && !child) {
@@ -153,7 +160,8 @@ export class BuildContext {
   under(rel: string): ContextEntry[] {
     const out: ContextEntry[] = [];
     const prefix = rel ? rel + "/" : "";
-    for (const e of this.entries.values()) if (e.rel === rel || (e.rel.startsWith(prefix) && e.rel !== "")) out.push(e);
+    for (const e of this.entries.values())
+      if (e.rel === rel || (e.rel.startsWith(prefix) && e.rel !== "")) out.push(e);
     if (rel === "") out.push(...[]);
     return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   }
@@ -165,11 +173,16 @@ export class BuildContext {
   async digestOf(rels: string[]): Promise<string> {
     const h = createHash("sha256");
     for (const rel of rels) {
-      const list = rel === "" ? [...this.entries.values()].sort((a, b) => (a.rel < b.rel ? -1 : 1)) : this.under(rel);
-      const digests = await mapLimit(list, 16, (e) => (e.type === "file" ? this.fileDigest(e) : Promise.resolve("")));
+      const list =
+        rel === "" ? [...this.entries.values()].sort((a, b) => (a.rel < b.rel ? -1 : 1)) : this.under(rel);
+      const digests = await mapLimit(list, 16, (e) =>
+        e.type === "file" ? this.fileDigest(e) : Promise.resolve(""),
+      );
       h.update(`@${rel}\n`);
       list.forEach((e, i) => {
-        h.update(`${e.rel}\0${e.type}\0${(e.mode & 0o7777).toString(8)}\0${e.linkname ?? ""}\0${digests[i]}\n`);
+        h.update(
+          `${e.rel}\0${e.type}\0${(e.mode & 0o7777).toString(8)}\0${e.linkname ?? ""}\0${digests[i]}\n`,
+        );
       });
     }
     return "sha256:" + h.digest("hex");
@@ -192,7 +205,10 @@ export class BuildContext {
    * Symlinks on the way are followed only inside the context (chroot-like), never out of it.
    */
   async resolveSources(src: string): Promise<ContextEntry[]> {
-    const clean = posix.normalize("/" + src).slice(1).replace(/\/+$/, "");
+    const clean = posix
+      .normalize("/" + src)
+      .slice(1)
+      .replace(/\/+$/, "");
     if (hasGlob(clean)) {
       const re = globToRegex(clean);
       const hits = [...this.entries.values()].filter((e) => e.rel !== "" && re.test(e.rel));

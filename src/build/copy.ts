@@ -2,7 +2,19 @@
 // it when dest is a directory or ends with "/"); a directory source has its contents copied;
 // modes and mtimes are kept, owners become --chown (default 0:0), --chmod replaces the mode of
 // everything copied; missing parents are created 0755 owned by the --chown user.
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  lchown,
+  lstat,
+  lutimes,
+  mkdir,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { constants } from "node:fs";
 import { join, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
@@ -31,7 +43,11 @@ export function parseChmod(spec: string): (mode: number, isDir: boolean) => numb
   const re = /^([ugoa]*)([-+=])([rwxXst]*)$/;
   const parsed = clauses.map((c) => {
     const m = re.exec(c);
-    if (!m) throw new DockyardError("USAGE", `invalid --chmod value ${JSON.stringify(spec)}: want octal (755) or symbolic (u+x,go-w)`);
+    if (!m)
+      throw new DockyardError(
+        "USAGE",
+        `invalid --chmod value ${JSON.stringify(spec)}: want octal (755) or symbolic (u+x,go-w)`,
+      );
     return { who: m[1] || "a", op: m[2]!, perms: m[3]! };
   });
   return (mode, isDir) => {
@@ -60,8 +76,16 @@ export function parseChmod(spec: string): (mode: number, isDir: boolean) => numb
 }
 
 /** Creates missing directories of `containerDir` (inside `root`) like fsutil MkdirAll: 0755, owned by `owner`. */
-export async function mkdirAllInRoot(root: string, containerDir: string, owner?: Owner, mtime?: Date): Promise<string> {
-  const parts = posix.normalize("/" + containerDir).split("/").filter(Boolean);
+export async function mkdirAllInRoot(
+  root: string,
+  containerDir: string,
+  owner?: Owner,
+  mtime?: Date,
+): Promise<string> {
+  const parts = posix
+    .normalize("/" + containerDir)
+    .split("/")
+    .filter(Boolean);
   let cur = "/";
   let host = root;
   for (const p of parts) {
@@ -69,7 +93,11 @@ export async function mkdirAllInRoot(root: string, containerDir: string, owner?:
     host = await resolveInRoot(root, cur);
     const st = await lstat(host).catch(() => undefined);
     if (st?.isDirectory()) continue;
-    if (st) throw new DockyardError("USAGE", `cannot copy to ${containerDir}: ${cur} exists and is not a directory`);
+    if (st)
+      throw new DockyardError(
+        "USAGE",
+        `cannot copy to ${containerDir}: ${cur} exists and is not a directory`,
+      );
     await mkdir(host, { mode: 0o755 });
     await chmod(host, 0o755);
     if (owner) await lchown(host, owner.uid, owner.gid);
@@ -86,7 +114,13 @@ export interface TreeSource {
   include?: (relUnderSource: string) => boolean;
 }
 
-async function copyMeta(dst: string, st: { mode: number; mtime: Date }, isDir: boolean, o: CopyOpts, keepOwner?: Owner) {
+async function copyMeta(
+  dst: string,
+  st: { mode: number; mtime: Date },
+  isDir: boolean,
+  o: CopyOpts,
+  keepOwner?: Owner,
+) {
   const owner = o.owner ?? keepOwner ?? { uid: 0, gid: 0 };
   await lchown(dst, owner.uid, owner.gid);
   const mode = o.chmod ? o.chmod(st.mode & 0o7777, isDir) : st.mode & 0o7777;
@@ -124,12 +158,14 @@ export async function copyEntry(
       if (include && !include(r)) continue;
       count += await copyEntry(join(srcHost, name), join(dstHost, name), o, include, r, preserveOwner);
     }
-    if (created || rel !== "" || true) await copyMeta(dstHost, st, true, o, keep);
+    void created; // an existing directory takes the source directory's metadata too (as fsutil does)
+    await copyMeta(dstHost, st, true, o, keep);
     return count + 1;
   }
   const existing = await lstat(dstHost).catch(() => undefined);
   if (existing) {
-    if (existing.isDirectory()) throw new DockyardError("USAGE", `cannot copy a file over the directory ${dstHost}`);
+    if (existing.isDirectory())
+      throw new DockyardError("USAGE", `cannot copy a file over the directory ${dstHost}`);
     await rm(dstHost, { force: true });
   }
   if (st.isSymbolicLink()) {
@@ -148,7 +184,13 @@ export async function copyEntry(
 }
 
 /** Writes a heredoc (or downloaded) file. */
-export async function writeFileEntry(dstHost: string, data: string | Uint8Array, o: CopyOpts, mode = 0o644, mtime?: Date) {
+export async function writeFileEntry(
+  dstHost: string,
+  data: string | Uint8Array,
+  o: CopyOpts,
+  mode = 0o644,
+  mtime?: Date,
+) {
   const existing = await lstat(dstHost).catch(() => undefined);
   if (existing) await rm(dstHost, { recursive: true, force: true });
   await writeFile(dstHost, data);

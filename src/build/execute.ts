@@ -8,7 +8,7 @@ import { DockyardError } from "../image/errors.js";
 import type { ContainerConfig, HistoryEntry, ImageConfig } from "../image/manifest.js";
 import type { Platform } from "../image/manifest.js";
 import { MediaType } from "../image/media-types.js";
-import { BuildStore, cacheKey, type LayerRecord, type StepRecord } from "./cache.js";
+import { BuildStore, cacheKey, type LayerRecord } from "./cache.js";
 import { BuildContext } from "./context.js";
 import { copyEntry, mkdirAllInRoot, parseChmod, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
 import { resolveInRoot } from "./fsutil.js";
@@ -185,11 +185,14 @@ export class Executor {
   }
 
   /** Runs the plan; returns the target stage's result. */
-  async run(df: Dockerfile): Promise<StageResult> {
+  async execute(df: Dockerfile): Promise<StageResult> {
     this.df = df;
     const pargs = platformArgs(this.o.platform, this.hostPlatform);
     for (const a of df.globalArgs) {
-      const v = this.o.buildArgs.get(a.name) ?? pargs.get(a.name) ?? (a.value !== undefined ? this.o.expander.word(a.value, this.globalArgs) : undefined);
+      const v =
+        this.o.buildArgs.get(a.name) ??
+        pargs.get(a.name) ??
+        (a.value !== undefined ? this.o.expander.word(a.value, this.globalArgs) : undefined);
       if (v !== undefined) this.globalArgs.set(a.name, v);
       if (this.o.buildArgs.has(a.name)) this.usedArgs.add(a.name);
     }
@@ -213,12 +216,19 @@ export class Executor {
 
   /** Build args given with --build-arg that no ARG consumed (BuildKit warns about them). */
   unusedBuildArgs(): string[] {
-    return [...this.o.buildArgs.keys()].filter((k) => !this.usedArgs.has(k) && !PREDEFINED_PROXY_ARGS.includes(k));
+    return [...this.o.buildArgs.keys()].filter(
+      (k) => !this.usedArgs.has(k) && !PREDEFINED_PROXY_ARGS.includes(k),
+    );
   }
 
-  private async executeStage(stage: Stage, runStage: (i: number) => Promise<StageResult>): Promise<StageResult> {
+  private async executeStage(
+    stage: Stage,
+    runStage: (i: number) => Promise<StageResult>,
+  ): Promise<StageResult> {
     const baseRef = this.o.expander.word(stage.base, this.globalArgs);
-    const stagePlatform = stage.platform ? parsePlatformWord(this.o.expander.word(stage.platform, this.globalArgs)) : this.o.platform;
+    const stagePlatform = stage.platform
+      ? parsePlatformWord(this.o.expander.word(stage.platform, this.globalArgs))
+      : this.o.platform;
     let state: StageState;
     const fromStage = findStage(this.df, baseRef, stage.index);
     const handle = this.o.reporter.step(stage, -1, `FROM ${baseRef}${stage.name ? ` AS ${stage.name}` : ""}`);
@@ -251,7 +261,8 @@ export class Executor {
         // ONBUILD triggers of the base run first
         const triggers = cfg.config?.OnBuild ?? [];
         if (cfg.config) cfg.config.OnBuild = null;
-        if (triggers.length) throw new BuildError(`ONBUILD triggers of ${baseRef} are not supported yet`, undefined, stage.line);
+        if (triggers.length)
+          throw new BuildError(`ONBUILD triggers of ${baseRef} are not supported yet`, undefined, stage.line);
       }
     } catch (err) {
       handle.fail(err as Error);
@@ -271,7 +282,13 @@ export class Executor {
     return { config: state.config, layers: state.layers, openers: state.openers, key: state.key };
   }
 
-  private newState(stage: Stage, config: ImageConfig, layers: LayerRecord[], openers: Map<string, () => Promise<Readable>>, key: string): StageState {
+  private newState(
+    stage: Stage,
+    config: ImageConfig,
+    layers: LayerRecord[],
+    openers: Map<string, () => Promise<Readable>>,
+    key: string,
+  ): StageState {
     config.config ??= {};
     return {
       stage,
@@ -300,13 +317,21 @@ export class Executor {
   }
 
   private history(s: StageState, createdBy: string, empty: boolean, created?: string) {
-    const h: HistoryEntry = { created: created ?? s.lastCreated, created_by: createdBy, comment: "buildkit.dockerfile.v0" };
+    const h: HistoryEntry = {
+      created: created ?? s.lastCreated,
+      created_by: createdBy,
+      comment: "buildkit.dockerfile.v0",
+    };
     if (empty) h.empty_layer = true;
     s.config.history ??= [];
     s.config.history.push(h);
   }
 
-  private async executeStep(s: StageState, st: Step, runStage: (i: number) => Promise<StageResult>): Promise<void> {
+  private async executeStep(
+    s: StageState,
+    st: Step,
+    runStage: (i: number) => Promise<StageResult>,
+  ): Promise<void> {
     const cfg = s.config.config!;
     const label = st.original.split("\n")[0]!;
     switch (st.kind) {
@@ -370,7 +395,12 @@ export class Executor {
         cfg.Volumes ??= {};
         const paths = st.paths.map((p) => this.x(s, p));
         for (const p of paths) {
-          if (!p) throw new BuildError(`VOLUME specified can not be an empty string (line ${st.line})`, undefined, st.line);
+          if (!p)
+            throw new BuildError(
+              `VOLUME specified can not be an empty string (line ${st.line})`,
+              undefined,
+              st.line,
+            );
           cfg.Volumes[p] = {};
         }
         this.history(s, `VOLUME [${paths.join(" ")}]`, true);
@@ -394,7 +424,8 @@ export class Executor {
         this.history(s, `ONBUILD ${st.expression}`, true);
         return this.meta(s, label);
       case "HEALTHCHECK": {
-        if (st.test === null || (st.test.length === 1 && st.test[0]!.toUpperCase() === "NONE")) cfg.Healthcheck = { Test: ["NONE"] };
+        if (st.test === null || (st.test.length === 1 && st.test[0]!.toUpperCase() === "NONE"))
+          cfg.Healthcheck = { Test: ["NONE"] };
         else {
           const dur = (v?: string) => (v ? parseDuration(v) : undefined);
           cfg.Healthcheck = {
@@ -427,10 +458,16 @@ export class Executor {
         if (!wd.startsWith("/")) wd = posix.join(cfg.WorkingDir || "/", wd);
         wd = posix.normalize(wd);
         cfg.WorkingDir = wd;
-        return this.fsStep(s, st, `WORKDIR ${wd}`, cacheKey([s.key, "WORKDIR", wd, cfg.User ?? ""]), async (m) => {
-          const owner = cfg.User ? await ownerFor(m.merged, cfg.User, false) : undefined;
-          await mkdirAllInRoot(m.merged, wd, owner);
-        });
+        return this.fsStep(
+          s,
+          st,
+          `WORKDIR ${wd}`,
+          cacheKey([s.key, "WORKDIR", wd, cfg.User ?? ""]),
+          async (m) => {
+            const owner = cfg.User ? await ownerFor(m.merged, cfg.User, false) : undefined;
+            await mkdirAllInRoot(m.merged, wd, owner);
+          },
+        );
       }
       case "RUN":
         return this.run(s, st);
@@ -470,8 +507,14 @@ export class Executor {
           if (names.length > 0) {
             const tmpBlob = join(m.dir, "layer.tar.gz");
             const blob = await diffToLayer(m.upper, tmpBlob, { epoch: this.o.epoch });
-            layer = { mediaType: MediaType.OCI_LAYER_GZIP ?? "application/vnd.oci.image.layer.v1.tar+gzip", digest: blob.digest, size: blob.size, diffID: blob.diffID };
-            if (!(await this.o.store.hasBlob(blob.digest))) await this.o.store.adoptBlob(tmpBlob, blob.digest);
+            layer = {
+              mediaType: MediaType.ociLayerGzip,
+              digest: blob.digest,
+              size: blob.size,
+              diffID: blob.diffID,
+            };
+            if (!(await this.o.store.hasBlob(blob.digest)))
+              await this.o.store.adoptBlob(tmpBlob, blob.digest);
             await m.release({ keepUpper: true });
             await adoptUpper(m.upper, this.o.store.layerDir(blob.diffID));
             await rm(m.dir, { recursive: true, force: true });
@@ -502,7 +545,12 @@ export class Executor {
   /** The stage's layers as overlay lowerdirs (top-most first), extracting any not yet extracted. */
   private async lowerDirs(s: StageState): Promise<string[]> {
     const dirs = await Promise.all(
-      s.layers.map((l) => this.o.store.ensureLayerDir(l, s.openers.get(l.digest) ?? (async () => this.o.store.openBlob(l.digest)))),
+      s.layers.map((l) =>
+        this.o.store.ensureLayerDir(
+          l,
+          s.openers.get(l.digest) ?? (async () => this.o.store.openBlob(l.digest)),
+        ),
+      ),
     );
     return dirs.reverse();
   }
@@ -542,7 +590,11 @@ export class Executor {
     let network: NetworkMode = this.o.network;
     if (st.network) {
       if (st.network !== "host" && st.network !== "none" && st.network !== "default")
-        throw new BuildError(`RUN --network=${st.network} is not supported (host, none, default)`, undefined, st.line);
+        throw new BuildError(
+          `RUN --network=${st.network} is not supported (host, none, default)`,
+          undefined,
+          st.line,
+        );
       if (st.network !== "default") network = st.network;
     }
     const secretFiles: string[] = [];
@@ -552,7 +604,8 @@ export class Executor {
       const target = m.get("target") ?? m.get("dst") ?? m.get("destination");
       const resolveTarget = (t: string) => (t.startsWith("/") ? t : posix.join(cfg.WorkingDir || "/", t));
       if (type === "cache") {
-        if (!target) throw new BuildError(`RUN --mount=type=cache needs target= (line ${st.line})`, undefined, st.line);
+        if (!target)
+          throw new BuildError(`RUN --mount=type=cache needs target= (line ${st.line})`, undefined, st.line);
         const id = m.get("id") ?? resolveTarget(target);
         const dir = join(this.o.store.mounts, createHash("sha256").update(id).digest("hex").slice(0, 32));
         const fresh = !(await stat(dir).catch(() => undefined));
@@ -564,19 +617,35 @@ export class Executor {
           const gid = Number(m.get("gid") ?? 0);
           await import("node:fs/promises").then((fs) => fs.chown(dir, uid, gid));
         }
-        mounts.push({ type: "bind", source: dir, destination: resolveTarget(target), readonly: m.get("readonly") === "true" || m.get("ro") === "true" });
+        mounts.push({
+          type: "bind",
+          source: dir,
+          destination: resolveTarget(target),
+          readonly: m.get("readonly") === "true" || m.get("ro") === "true",
+        });
         mountKeys.push(["cache", id, resolveTarget(target)]);
       } else if (type === "tmpfs") {
-        if (!target) throw new BuildError(`RUN --mount=type=tmpfs needs target= (line ${st.line})`, undefined, st.line);
+        if (!target)
+          throw new BuildError(`RUN --mount=type=tmpfs needs target= (line ${st.line})`, undefined, st.line);
         mounts.push({ type: "tmpfs", destination: resolveTarget(target) });
         mountKeys.push(["tmpfs", resolveTarget(target)]);
       } else if (type === "secret") {
         const id = m.get("id") ?? (target ? posix.basename(target) : undefined);
-        if (!id) throw new BuildError(`RUN --mount=type=secret needs id= or target= (line ${st.line})`, undefined, st.line);
+        if (!id)
+          throw new BuildError(
+            `RUN --mount=type=secret needs id= or target= (line ${st.line})`,
+            undefined,
+            st.line,
+          );
         const sec = this.o.secrets.find((x) => x.id === id);
         const dest = target ? resolveTarget(target) : `/run/secrets/${id}`;
         if (!sec) {
-          if (m.get("required") === "true") throw new BuildError(`secret ${id} not found: pass it with --secret id=${id},src=FILE`, undefined, st.line);
+          if (m.get("required") === "true")
+            throw new BuildError(
+              `secret ${id} not found: pass it with --secret id=${id},src=FILE`,
+              undefined,
+              st.line,
+            );
           continue;
         }
         const dir = await this.o.store.tempDir("secret-");
@@ -588,7 +657,8 @@ export class Executor {
         mounts.push({ type: "bind", source: file, destination: dest, readonly: true });
         mountKeys.push(["secret", id, dest]); // the secret's value is never part of a key or a layer
       } else if (type === "bind") {
-        if (!target) throw new BuildError(`RUN --mount=type=bind needs target= (line ${st.line})`, undefined, st.line);
+        if (!target)
+          throw new BuildError(`RUN --mount=type=bind needs target= (line ${st.line})`, undefined, st.line);
         const source = m.get("source") ?? m.get("src") ?? "/";
         const from = m.get("from");
         let host: string;
@@ -600,11 +670,21 @@ export class Executor {
           key = k;
         } else {
           const e = await this.o.context.followInContext(posix.normalize("/" + source).slice(1));
-          if (!e) throw new BuildError(`RUN --mount=type=bind: ${source} not found in the build context (line ${st.line})`, undefined, st.line);
+          if (!e)
+            throw new BuildError(
+              `RUN --mount=type=bind: ${source} not found in the build context (line ${st.line})`,
+              undefined,
+              st.line,
+            );
           host = join(this.o.context.root, e.rel);
           key = await this.o.context.digestOf([e.rel]);
         }
-        mounts.push({ type: "bind", source: host, destination: resolveTarget(target), readonly: !(m.get("rw") === "true" || m.get("readwrite") === "true") });
+        mounts.push({
+          type: "bind",
+          source: host,
+          destination: resolveTarget(target),
+          readonly: !(m.get("rw") === "true" || m.get("readwrite") === "true"),
+        });
         mountKeys.push(["bind", key, source, resolveTarget(target)]);
       } else throw new BuildError(`RUN --mount type=${type} is not supported`, undefined, st.line);
     }
@@ -613,7 +693,17 @@ export class Executor {
       (argEnv.length ? `|${argEnv.length} ${argEnv.join(" ")} ` : "") +
       args.join(" ") +
       " # buildkit";
-    const key = cacheKey([s.key, "RUN", args, envList(env), cfg.User ?? "", cfg.WorkingDir ?? "/", network, mountKeys, scriptFiles]);
+    const key = cacheKey([
+      s.key,
+      "RUN",
+      args,
+      envList(env),
+      cfg.User ?? "",
+      cfg.WorkingDir ?? "/",
+      network,
+      mountKeys,
+      scriptFiles,
+    ]);
     try {
       await this.fsStep(s, st, createdBy, key, async (snap, h) => {
         if (scriptFiles.length) {
@@ -658,7 +748,10 @@ export class Executor {
   }
 
   /** A read-only view of a stage's or image's filesystem (COPY --from, RUN --mount from=). */
-  private async mountFrom(s: StageState, fromWord: string): Promise<{ root: string; key: string; release: () => Promise<void> }> {
+  private async mountFrom(
+    s: StageState,
+    fromWord: string,
+  ): Promise<{ root: string; key: string; release: () => Promise<void> }> {
     const from = this.x(s, fromWord);
     const stage = findStage(this.df, from, s.stage.index);
     let layers: LayerRecord[];
@@ -680,7 +773,11 @@ export class Executor {
     return { root: m.merged, key, release: () => m.release() };
   }
 
-  private async copy(s: StageState, st: Extract<Step, { kind: "COPY" | "ADD" }>, _runStage: (i: number) => Promise<StageResult>): Promise<void> {
+  private async copy(
+    s: StageState,
+    st: Extract<Step, { kind: "COPY" | "ADD" }>,
+    _runStage: (i: number) => Promise<StageResult>,
+  ): Promise<void> {
     const cfg = s.config.config!;
     const scope = this.scope(s);
     const sources = st.sources.map((w) => this.o.expander.word(w, scope));
@@ -691,11 +788,16 @@ export class Executor {
     const chown = st.chown ? this.x(s, st.chown) : undefined;
     const chmodFn = st.chmod ? parseChmod(this.x(s, st.chmod)) : undefined;
     const heredocs = new Map(st.heredocs.map((h) => [h.name, h]));
-    const isHeredocSrc = (w: string) => /^<<-?/.test(w) && heredocs.has(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""));
+    const isHeredocSrc = (w: string) =>
+      /^<<-?/.test(w) && heredocs.has(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""));
     const heredocOf = (w: string) => heredocs.get(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""))!;
     const nSources = sources.length;
     if (nSources > 1 && !destIsDir)
-      throw new BuildError(`When using ${st.kind} with more than one source file, the destination must be a directory and end with a / (line ${st.line})`, undefined, st.line);
+      throw new BuildError(
+        `When using ${st.kind} with more than one source file, the destination must be a directory and end with a / (line ${st.line})`,
+        undefined,
+        st.line,
+      );
 
     // inputs for the cache key
     let inputs: unknown[] = [];
@@ -710,7 +812,13 @@ export class Executor {
           if (isHeredocSrc(src)) {
             const h = heredocOf(src);
             const content = h.expand ? this.o.expander.word(h.content, scope) : h.content;
-            inputs.push(["heredoc", h.name, createHash("sha256").update(chomp({ ...h, content })).digest("hex")]);
+            inputs.push([
+              "heredoc",
+              h.name,
+              createHash("sha256")
+                .update(chomp({ ...h, content }))
+                .digest("hex"),
+            ]);
           } else if (urlSources.includes(src)) {
             inputs.push(["url", src, st.checksum ?? ""]);
           } else {
@@ -745,8 +853,17 @@ export class Executor {
         for (const src of sources) {
           if (!st.from && isHeredocSrc(src)) {
             const h = heredocOf(src);
-            const content = chomp({ ...h, content: h.expand ? this.o.expander.word(h.content, scope) : h.content });
-            await writeFileEntry(await destDirOf(h.name, false), content, o, 0o644, this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined);
+            const content = chomp({
+              ...h,
+              content: h.expand ? this.o.expander.word(h.content, scope) : h.content,
+            });
+            await writeFileEntry(
+              await destDirOf(h.name, false),
+              content,
+              o,
+              0o644,
+              this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined,
+            );
             continue;
           }
           if (!st.from && urlSources.includes(src)) {
@@ -755,10 +872,22 @@ export class Executor {
           }
           if (fromView) {
             const hits = await globIn(fromView.root, src);
-            if (!hits.length) throw new BuildError(`${st.kind} --from=${st.from} failed at line ${st.line}: "${src}" not found`, undefined, st.line);
+            if (!hits.length)
+              throw new BuildError(
+                `${st.kind} --from=${st.from} failed at line ${st.line}: "${src}" not found`,
+                undefined,
+                st.line,
+              );
             for (const hp of hits) {
               const stt = await lstat(hp);
-              await copyEntry(hp, await destDirOf(posix.basename(hp), stt.isDirectory()), o, undefined, "", !owner);
+              await copyEntry(
+                hp,
+                await destDirOf(posix.basename(hp), stt.isDirectory()),
+                o,
+                undefined,
+                "",
+                !owner,
+              );
             }
             continue;
           }
@@ -767,7 +896,11 @@ export class Executor {
             const host = join(this.o.context.root, e.rel);
             const include = (r: string) => this.o.context.entries.has(e.rel ? `${e.rel}/${r}` : r);
             if (st.kind === "ADD" && e.type === "file" && (await isArchive(host))) {
-              await this.addArchive(host, await mkdirAllInRoot(m.merged, destIsDir ? dest : dest + "/", owner), o);
+              await this.addArchive(
+                host,
+                await mkdirAllInRoot(m.merged, destIsDir ? dest : dest + "/", owner),
+                o,
+              );
               continue;
             }
             await copyEntry(host, await destDirOf(posix.basename(e.rel), e.type === "dir"), o, include);
@@ -789,11 +922,17 @@ export class Executor {
     const res = await fetch(url).catch((err: Error) => {
       throw new BuildError(`ADD ${url} failed at line ${line}: ${err.message}`, undefined, line);
     });
-    if (!res.ok) throw new BuildError(`ADD ${url} failed at line ${line}: HTTP ${res.status}`, undefined, line);
+    if (!res.ok)
+      throw new BuildError(`ADD ${url} failed at line ${line}: HTTP ${res.status}`, undefined, line);
     const data = Buffer.from(await res.arrayBuffer());
     if (checksum) {
       const got = "sha256:" + createHash("sha256").update(data).digest("hex");
-      if (got !== checksum) throw new BuildError(`ADD ${url}: checksum mismatch: want ${checksum}, got ${got} (line ${line})`, undefined, line);
+      if (got !== checksum)
+        throw new BuildError(
+          `ADD ${url}: checksum mismatch: want ${checksum}, got ${got} (line ${line})`,
+          undefined,
+          line,
+        );
     }
     const name = posix.basename(new URL(url).pathname) || "index.html";
     const lm = res.headers.get("last-modified");
@@ -810,7 +949,10 @@ export class Executor {
     await fh.close();
     let input: Readable;
     if (head[0] === 0x1f && head[1] === 0x8b) input = createReadStream(host).pipe(createGunzip());
-    else if (head.subarray(0, 3).toString() === "BZh" || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    else if (
+      head.subarray(0, 3).toString() === "BZh" ||
+      head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))
+    ) {
       const tool = head[0] === 0x42 ? "bzip2" : "xz";
       const p = spawn(tool, ["-dc", host], { stdio: ["ignore", "pipe", "inherit"] });
       input = p.stdout;
@@ -819,7 +961,14 @@ export class Executor {
     try {
       await extractLayer(input, join(tmp, "x"), { overlay: false });
       for (const name of (await readdir(join(tmp, "x"))).sort())
-        await copyEntry(join(tmp, "x", name), join(destHost, name), { ...o, chmod: undefined }, undefined, "", !o.owner);
+        await copyEntry(
+          join(tmp, "x", name),
+          join(destHost, name),
+          { ...o, chmod: undefined },
+          undefined,
+          "",
+          !o.owner,
+        );
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
@@ -834,7 +983,8 @@ async function isArchive(host: string): Promise<boolean> {
     const { bytesRead } = await fh.read(b, 0, 512, 0);
     if (bytesRead >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
     if (bytesRead >= 3 && b.subarray(0, 3).toString() === "BZh") return true;
-    if (bytesRead >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true;
+    if (bytesRead >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+      return true;
     if (bytesRead >= 262 && b.subarray(257, 262).toString() === "ustar") return true;
     return false;
   } finally {
@@ -886,7 +1036,8 @@ async function ownerFor(rootfs: string, spec: string, copySemantics: boolean): P
 
 function parsePlatformWord(p: string): Platform {
   const [os, architecture, variant] = p.split("/");
-  if (!os || !architecture) throw new DockyardError("USAGE", `invalid platform ${JSON.stringify(p)}: want os/arch[/variant]`);
+  if (!os || !architecture)
+    throw new DockyardError("USAGE", `invalid platform ${JSON.stringify(p)}: want os/arch[/variant]`);
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 

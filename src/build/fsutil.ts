@@ -8,8 +8,15 @@ import { DockyardError } from "../image/errors.js";
  * and `..` never climbs above it (like Go's securejoin). The last component is followed too
  * unless `noFollowLast` is set. Missing components are fine (the rest is appended as is).
  */
-export async function resolveInRoot(root: string, path: string, opts: { noFollowLast?: boolean } = {}): Promise<string> {
-  const parts = posix.normalize("/" + path).split("/").filter(Boolean);
+export async function resolveInRoot(
+  root: string,
+  path: string,
+  opts: { noFollowLast?: boolean } = {},
+): Promise<string> {
+  const parts = posix
+    .normalize("/" + path)
+    .split("/")
+    .filter(Boolean);
   const resolved: string[] = [];
   let hops = 0;
   while (parts.length) {
@@ -29,7 +36,8 @@ export async function resolveInRoot(root: string, path: string, opts: { noFollow
       return posix.join(root, posix.normalize("/" + resolved.join("/")));
     }
     if (st.isSymbolicLink() && !(opts.noFollowLast && parts.length === 0)) {
-      if (++hops > 255) throw new DockyardError("PATH_ESCAPE", `too many levels of symbolic links in ${path}`);
+      if (++hops > 255)
+        throw new DockyardError("PATH_ESCAPE", `too many levels of symbolic links in ${path}`);
       const target = await readlink(host);
       if (target.startsWith("/")) resolved.length = 0;
       parts.unshift(...target.split("/").filter(Boolean));
@@ -42,7 +50,10 @@ export async function resolveInRoot(root: string, path: string, opts: { noFollow
 
 /** Normalises a tar entry name / relative path: no leading "/" or "./"; throws on ".." escapes. */
 export function cleanRelative(name: string, what = "path"): string {
-  const n = posix.normalize("/" + name).slice(1).replace(/\/$/, "");
+  const n = posix
+    .normalize("/" + name)
+    .slice(1)
+    .replace(/\/$/, "");
   const raw = name.split("/");
   let depth = 0;
   for (const c of raw) {

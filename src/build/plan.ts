@@ -149,8 +149,13 @@ export function stageDeps(df: Dockerfile, stage: Stage, expandWord: (w: string) 
 }
 
 /** Selects the target (by name; default the last stage) and the stages it needs; the rest are skipped. */
-export function makePlan(df: Dockerfile, target: string | undefined, expandWord: (w: string) => string): Plan {
-  if (df.stages.length === 0) throw new DockyardError("MANIFEST_INVALID", "the Dockerfile has no FROM instruction");
+export function makePlan(
+  df: Dockerfile,
+  target: string | undefined,
+  expandWord: (w: string) => string,
+): Plan {
+  if (df.stages.length === 0)
+    throw new DockyardError("MANIFEST_INVALID", "the Dockerfile has no FROM instruction");
   let t: Stage | undefined;
   if (target) {
     t = df.stages.find((s) => s.name === target.toLowerCase());
@@ -163,7 +168,8 @@ export function makePlan(df: Dockerfile, target: string | undefined, expandWord:
   const needed = new Map<number, StagePlan>();
   const visit = (s: Stage, path: number[]) => {
     if (needed.has(s.index)) return;
-    if (path.includes(s.index)) throw new DockyardError("MANIFEST_INVALID", `circular stage dependency at line ${s.line}`);
+    if (path.includes(s.index))
+      throw new DockyardError("MANIFEST_INVALID", `circular stage dependency at line ${s.line}`);
     const deps = stageDeps(df, s, expandWord);
     for (const d of deps) visit(df.stages[d]!, [...path, s.index]);
     needed.set(s.index, { stage: s, deps });

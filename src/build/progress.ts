@@ -25,7 +25,8 @@ export function createBuildReporter(mode: string | undefined, out: Out): BuildRe
   const m = mode ?? "auto";
   if (m === "quiet") return new PlainReporter(out, true);
   if (m === "json") return new JsonReporter(out);
-  if (m === "plain" || m === "auto" && !(out.isTTY && process.env.CI !== "true")) return new PlainReporter(out, false);
+  if (m === "plain" || (m === "auto" && !(out.isTTY && process.env.CI !== "true")))
+    return new PlainReporter(out, false);
   if (m === "tty" || m === "auto") return new TtyReporter(out);
   throw new Error(`invalid --progress ${JSON.stringify(mode)}: expected auto, tty, plain, json or quiet`);
 }
@@ -87,7 +88,9 @@ class PlainReporter extends Base {
       done: (cached) => {
         start();
         if (partial) this.out.write(`#${id} ${((Date.now() - t0) / 1000).toFixed(3)} ${partial}\n`);
-        this.out.write(cached ? `#${id} CACHED\n\n` : `#${id} DONE ${((Date.now() - t0) / 1000).toFixed(1)}s\n\n`);
+        this.out.write(
+          cached ? `#${id} CACHED\n\n` : `#${id} DONE ${((Date.now() - t0) / 1000).toFixed(1)}s\n\n`,
+        );
       },
       fail: (err) => {
         start();
@@ -116,8 +119,21 @@ class JsonReporter extends Base {
     this.emit({ id, name: title, status: "started" });
     return {
       output: (c) => this.emit({ id, log: c.toString("utf8") }),
-      done: (cached) => this.emit({ id, name: title, status: cached ? "cached" : "done", duration: (Date.now() - t0) / 1000 }),
-      fail: (err) => this.emit({ id, name: title, status: "error", error: err.message, duration: (Date.now() - t0) / 1000 }),
+      done: (cached) =>
+        this.emit({
+          id,
+          name: title,
+          status: cached ? "cached" : "done",
+          duration: (Date.now() - t0) / 1000,
+        }),
+      fail: (err) =>
+        this.emit({
+          id,
+          name: title,
+          status: "error",
+          error: err.message,
+          duration: (Date.now() - t0) / 1000,
+        }),
     };
   }
   info(msg: string): void {
@@ -141,7 +157,11 @@ class TtyReporter extends Base {
     this.clear();
     const width = (this.out.columns ?? 100) - 1;
     const lines = [`[+] Building ${((Date.now() - this.start) / 1000).toFixed(1)}s`];
-    for (const r of this.running.values()) lines.push(` => ${r.title}`.slice(0, width - 8).padEnd(width - 7) + `${((Date.now() - r.t0) / 1000).toFixed(1)}s`);
+    for (const r of this.running.values())
+      lines.push(
+        ` => ${r.title}`.slice(0, width - 8).padEnd(width - 7) +
+          `${((Date.now() - r.t0) / 1000).toFixed(1)}s`,
+      );
     this.out.write(lines.join("\n") + "\n");
     this.drawn = lines.length;
   }
@@ -169,7 +189,9 @@ class TtyReporter extends Base {
       },
       fail: (err) => {
         this.running.delete(id);
-        this.finished(` => ERROR ${title}\n${tail.map((l) => `  > ${l}`).join("\n")}\n${err.message.split("\n")[0]}`);
+        this.finished(
+          ` => ERROR ${title}\n${tail.map((l) => `  > ${l}`).join("\n")}\n${err.message.split("\n")[0]}`,
+        );
       },
     };
   }

@@ -271,7 +271,6 @@ export function runtimeConfig(
         effective: DEFAULT_CAPS,
         permitted: DEFAULT_CAPS,
       },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 }],
       noNewPrivileges: false,
     },
     root: { path: spec.rootfs, readonly: false },
@@ -291,13 +290,7 @@ export function runtimeConfig(
         "/proc/scsi",
         "/sys/firmware",
       ],
-      readonlyPaths: [
-        "/proc/bus",
-        "/proc/fs",
-        "/proc/irq",
-        "/proc/sys",
-        "/proc/sysrq-trigger",
-      ],
+      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },
   };
 }
@@ -362,7 +355,14 @@ export async function runContainer(spec: RunSpec, bundleParent: string): Promise
   await writeFile(resolv, spec.network === "none" ? "" : hostResolv);
   const config = runtimeConfig(spec, user, { hosts, resolv });
   await writeFile(join(bundle, "config.json"), JSON.stringify(config));
-  const dests = ["/proc", "/dev", "/sys", "/etc/resolv.conf", "/etc/hosts", ...(spec.mounts ?? []).map((m) => m.destination)];
+  const dests = [
+    "/proc",
+    "/dev",
+    "/sys",
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    ...(spec.mounts ?? []).map((m) => m.destination),
+  ];
   const stubs = await findStubs(spec.rootfs, dests);
   // the working directory is created if missing (as BuildKit does), and belongs to the layer
   if (spec.cwd && spec.cwd !== "/") {

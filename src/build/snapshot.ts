@@ -199,7 +199,11 @@ export function gzipLevel(): number {
  * before their contents) with overlay whiteouts (char device 0/0) turned into `.wh.<name>` and
  * opaque directories into `.wh..wh..opq`; gzip-compressed into `outPath`. Returns its digests.
  */
-export async function diffToLayer(upper: string, outPath: string, opts: DiffOptions = {}): Promise<LayerBlob> {
+export async function diffToLayer(
+  upper: string,
+  outPath: string,
+  opts: DiffOptions = {},
+): Promise<LayerBlob> {
   const { opaque } = await readOpaqueDirs(upper);
   const pack = tar.pack();
   const inodes = new Map<string, string>();
@@ -219,7 +223,13 @@ export async function diffToLayer(upper: string, outPath: string, opts: DiffOpti
         mtime: clamp(st.mtime),
       };
       if (st.isCharacterDevice() && st.rdev === 0) {
-        await entry(pack, { ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, type: "file", size: 0, mode: 0o644 });
+        await entry(pack, {
+          ...base,
+          name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`,
+          type: "file",
+          size: 0,
+          mode: 0o644,
+        });
         continue;
       }
       if (st.isDirectory()) {
@@ -280,15 +290,17 @@ export async function diffToLayer(upper: string, outPath: string, opts: DiffOpti
   };
 }
 
-function entry(pack: tar.Pack, h: tar.Headers): Promise<void> {
+type H = Partial<tar.Header> & { name: string };
+
+function entry(pack: tar.Pack, h: H): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    pack.entry(h as tar.Header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
   });
 }
 
-async function fileEntry(pack: tar.Pack, h: tar.Headers, abs: string): Promise<void> {
+async function fileEntry(pack: tar.Pack, h: H, abs: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const w = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    const w = pack.entry(h as tar.Header, (err) => (err ? reject(err) : resolve()));
     const r = createReadStream(abs);
     r.on("error", reject);
     r.pipe(w);
@@ -303,7 +315,10 @@ export interface ExtractOptions {
 }
 
 function escape(name: string, why: string): never {
-  throw new DockyardError("PATH_ESCAPE", `layer entry ${JSON.stringify(name)} ${why}: refusing to extract it`);
+  throw new DockyardError(
+    "PATH_ESCAPE",
+    `layer entry ${JSON.stringify(name)} ${why}: refusing to extract it`,
+  );
 }
 
 /**
@@ -396,7 +411,8 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       case null: {
         const fh = await open(abs, "wx", 0o600);
         try {
-          await pipeline(e, fh.createWriteStream({ autoClose: false }));
+          // tar-stream entries are streamx streams: read them by iteration, not node pipeline()
+          for await (const chunk of e) await fh.write(chunk as Buffer);
         } finally {
           await fh.close();
         }
@@ -459,7 +475,10 @@ export async function adoptUpper(upper: string, layerDir: string): Promise<void>
   try {
     await rename(upper, layerDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOTEMPTY" || (err as NodeJS.ErrnoException).code === "EEXIST") {
+    if (
+      (err as NodeJS.ErrnoException).code === "ENOTEMPTY" ||
+      (err as NodeJS.ErrnoException).code === "EEXIST"
+    ) {
       await rm(upper, { recursive: true, force: true }); // the same layer is already there
       return;
     }

@@ -1,0 +1,95 @@
+// The native, daemonless driver: parse → plan → execute (runc/crun on overlay snapshots) → image →
+// outputs, all through copy().
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DockyardError } from "../../image/errors.js";
+import { hostPlatform } from "../../image/platform.js";
+import type { Platform } from "../../image/manifest.js";
+import { LocalStore, dockyardHome } from "../../image/transports/index.js";
+import { BuildStore } from "../cache.js";
+import { BuildContext } from "../context.js";
+import { Executor } from "../execute.js";
+import { loadDockerfile } from "../frontend.js";
+import { BuiltImage, StoreResolver } from "../image.js";
+import { findRuntime } from "../runner.js";
+import { writeOutputs } from "../outputs.js";
+import type { BuildOptions, BuildResult } from "../options.js";
+
+export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
+  const t0 = Date.now();
+  const home = opts.home ?? dockyardHome();
+  const store = new BuildStore(join(home, "build"));
+  await store.init();
+  const localStore = new LocalStore(home);
+  const dockerfilePath = opts.dockerfile ?? join(opts.context, "Dockerfile");
+  let text: string;
+  try {
+    text = opts.dockerfileText ?? (await readFile(dockerfilePath, "utf8"));
+  } catch {
+    throw new DockyardError("NOT_FOUND", `cannot read the Dockerfile ${dockerfilePath}: use -f to name it`);
+  }
+  const fe = loadDockerfile(text, opts.dockerfile ? opts.dockerfile : "Dockerfile");
+  const needsRuntime = fe.dockerfile.stages.some((s) => s.steps.some((x) => x.kind === "RUN"));
+  if (needsRuntime) findRuntime();
+  const context = await BuildContext.load(opts.context, {
+    dockerfile: dockerfilePath,
+    cacheDir: store.statcache,
+  });
+  const platform: Platform = opts.platform ?? hostPlatform();
+  const resolver = new StoreResolver({
+    store: localStore,
+    insecureRegistries: opts.insecureRegistries,
+    pull: opts.pull,
+    onPull: (ref) => opts.reporter.info(`pulling ${ref}`),
+  });
+  const exec = new Executor({
+    store,
+    context,
+    resolver,
+    expander: fe.expander,
+    reporter: opts.reporter,
+    target: opts.target,
+    buildArgs: new Map(Object.entries(opts.buildArgs ?? {})),
+    noCache: opts.noCache ?? false,
+    network: opts.network ?? "host",
+    platform,
+    epoch: opts.sourceDateEpoch,
+    secrets: opts.secrets ?? [],
+    labels: opts.labels ?? {},
+    signal: opts.signal,
+  });
+  let result;
+  try {
+    result = await exec.execute(fe.dockerfile);
+  } finally {
+    await context.save().catch(() => {});
+  }
+  const cfg = result.config;
+  if (opts.labels && Object.keys(opts.labels).length) {
+    cfg.config ??= {};
+    cfg.config.Labels = { ...(cfg.config.Labels ?? {}), ...opts.labels };
+  }
+  // the image's time: the last history entry's (stable on a full cache hit), or SOURCE_DATE_EPOCH
+  const last = cfg.history?.at(-1)?.created;
+  cfg.created =
+    opts.sourceDateEpoch !== undefined
+      ? new Date(opts.sourceDateEpoch * 1000).toISOString()
+      : (last ?? new Date().toISOString());
+  cfg.architecture = platform.architecture;
+  cfg.os = platform.os;
+  if (platform.variant) cfg.variant = platform.variant;
+  else delete cfg.variant;
+  const image = new BuiltImage(result, platform);
+  for (const w of exec.unusedBuildArgs())
+    opts.reporter.info(`WARNING: build argument ${w} was not consumed by any ARG`);
+  const outputs = await writeOutputs(image, localStore, opts);
+  return {
+    id: image.id,
+    digest: image.manifestDesc.digest,
+    image,
+    tags: opts.tags ?? [],
+    seconds: (Date.now() - t0) / 1000,
+    hashedFiles: context.hashedFiles,
+    outputs,
+  };
+}

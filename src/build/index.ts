@@ -1,0 +1,12 @@
+// The builder: Dockerfile → image, natively (runc/crun on overlay snapshots) or through a Docker Engine.
+export { buildNative } from "./drivers/native.js";
+export { buildWithDocker } from "./drivers/docker.js";
+export { parseOutput } from "./options.js";
+export type { BuildOptions, BuildResult, OutputSpec } from "./options.js";
+export { createBuildReporter } from "./progress.js";
+export type { BuildReporter } from "./progress.js";
+export { BuildStore } from "./cache.js";
+export { BuildContext } from "./context.js";
+export { PatternMatcher, parseDockerignore } from "./dockerignore.js";
+export { runCleanups, installSignalCleanup } from "./cleanup.js";
+export { BuildError } from "./execute.js";

@@ -1,0 +1,126 @@
+// Where a build's image goes: the local store (default), registries (--push), OCI layouts and
+// archives (--output type=oci|docker), a Docker Engine (--load), or its files (type=local).
+// Every image output is one copy() from the BuiltImage source.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { copy, withTarget } from "../image/copy.js";
+import { DockyardError } from "../image/errors.js";
+import { LocalStore, openTarget, parseTransport, type TransportSpec } from "../image/transports/index.js";
+import type { BuiltImage } from "./image.js";
+import type { BuildOptions, OutputSpec } from "./options.js";
+import { BuildStore } from "./cache.js";
+import { mountOverlay } from "./snapshot.js";
+import { copyEntry } from "./copy.js";
+import { dockyardHome } from "../image/transports/index.js";
+import { readdir } from "node:fs/promises";
+
+async function copyTo(
+  image: BuiltImage,
+  spec: TransportSpec,
+  opts: BuildOptions,
+  tags?: string[],
+): Promise<void> {
+  const { target, ref } = await openTarget(spec, {
+    tags,
+    insecure: spec.reference ? (opts.insecureRegistries ?? []).includes(spec.reference.registry) : false,
+  });
+  await withTarget(target, (t) => copy(image, undefined, t, ref, { concurrency: 6 }));
+}
+
+/** Writes every requested output; returns human descriptions of what was written. */
+export async function writeOutputs(
+  image: BuiltImage,
+  store: LocalStore,
+  opts: BuildOptions,
+): Promise<string[]> {
+  const done: string[] = [];
+  const tags = opts.tags ?? [];
+  const outputs: OutputSpec[] = [...(opts.outputs ?? [])];
+  const toStore =
+    outputs.length === 0 || tags.length > 0 || outputs.some((o) => o.type === "image" && !o.push);
+  if (toStore) {
+    if (tags.length === 0) {
+      await copy(image, undefined, store, undefined, {});
+      done.push(`store: ${image.id}`);
+    }
+    for (const t of tags) {
+      await copy(image, undefined, store, t, {});
+      done.push(`store: ${LocalStore.normalize(t)}`);
+    }
+  }
+  const pushTags = new Set<string>();
+  if (opts.push) for (const t of tags) pushTags.add(t);
+  for (const o of outputs)
+    if ((o.type === "image" || o.type === "registry") && o.push)
+      for (const n of (o.name ?? "")
+        .split(",")
+        .filter(Boolean)
+        .concat(o.name ? [] : tags))
+        pushTags.add(n);
+  if (pushTags.size && ![...pushTags].length) throw new DockyardError("USAGE", "--push needs a -t NAME");
+  if (opts.push && tags.length === 0)
+    throw new DockyardError("USAGE", "--push needs at least one -t REGISTRY/NAME:TAG");
+  await Promise.all(
+    [...pushTags].map(async (t) => {
+      await copyTo(image, parseTransport(`docker://${t}`), opts);
+      done.push(`pushed: ${t}`);
+    }),
+  );
+  for (const o of outputs) {
+    if (o.type === "image" || o.type === "registry") continue;
+    if (!o.dest) throw new DockyardError("USAGE", `--output type=${o.type} needs dest=PATH`);
+    if (o.type === "oci") {
+      const spec: TransportSpec = o.tar
+        ? { kind: "oci-archive", path: o.dest, ref: tags[0] }
+        : { kind: "oci", path: o.dest, ref: tags[0] ?? "latest" };
+      await copyTo(image, spec, opts, tags);
+      done.push(`${spec.kind}: ${o.dest}`);
+    } else if (o.type === "docker") {
+      const spec = parseTransport(`docker-archive:${o.dest}${tags[0] ? ":" + tags[0] : ""}`);
+      await copyTo(image, spec, opts, tags);
+      done.push(`docker-archive: ${o.dest}`);
+    } else if (o.type === "local") {
+      await exportFiles(image, o.dest, opts);
+      done.push(`local: ${o.dest}`);
+    } else if (o.type === "tar") {
+      throw new DockyardError(
+        "UNSUPPORTED",
+        "--output type=tar is not supported yet: use type=local or type=oci",
+      );
+    }
+  }
+  if (opts.load) {
+    const name = tags[0] ?? `dockyard-build:${image.id.slice(7, 19)}`;
+    await copyTo(image, parseTransport(`docker-daemon:${name}`), opts, tags.length ? tags : [name]);
+    done.push(`loaded into the Docker Engine: ${tags.length ? tags.join(", ") : name}`);
+  }
+  if (opts.iidfile) await writeFile(opts.iidfile, image.id);
+  if (opts.metadataFile) {
+    const meta = {
+      "containerimage.config.digest": image.id,
+      "containerimage.digest": image.manifestDesc.digest,
+      "containerimage.descriptor": image.manifestDesc,
+      ...(tags.length ? { "image.name": tags.map((t) => LocalStore.normalize(t)).join(",") } : {}),
+    };
+    await writeFile(opts.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+  }
+  return done;
+}
+
+/** --output type=local: the final filesystem, owners and modes kept. */
+async function exportFiles(image: BuiltImage, dest: string, opts: BuildOptions): Promise<void> {
+  const bs = new BuildStore(join(opts.home ?? dockyardHome(), "build"));
+  const dirs = await Promise.all(
+    image.layers.map((l) =>
+      bs.ensureLayerDir(l, () => image.openBlob({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    ),
+  );
+  const m = await mountOverlay(dirs.reverse(), bs.tmp);
+  try {
+    await mkdir(dest, { recursive: true });
+    for (const name of (await readdir(m.merged)).sort())
+      await copyEntry(join(m.merged, name), join(dest, name), { root: dest }, undefined, "", true);
+  } finally {
+    await m.release();
+  }
+}
