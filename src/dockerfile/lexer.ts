@@ -303,6 +303,8 @@ class ShellWord {
     if (p === "{" || p === "}" || p === ":") throw new ShellLexError("syntax error: bad substitution");
     const name = this.processName();
     let ch = this.next();
+    // BuildKit reports "unsupported modifier (\ufffd)" here; say what is wrong instead
+    if (ch === "") throw new ShellLexError("syntax error: missing '}'");
     let chs = ch === "" ? "\ufffd" : ch;
     let nullIsUnset = false;
     if (ch === "}") {

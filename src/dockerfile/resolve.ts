@@ -1,0 +1,445 @@
+/**
+ * ARG/ENV scoping, variable expansion and the stage graph, as BuildKit's dockerfile2llb applies
+ * them: global ARGs (before the first FROM) plus the predefined platform ARGs expand FROM lines; a
+ * stage sees a global ARG only after re-declaring it (`ARG NAME`); ENV and ARG values are visible to
+ * later instructions of the stage and of stages built FROM it; the instructions BuildKit expands
+ * (ENV, LABEL, ARG, ADD, COPY, EXPOSE, USER, WORKDIR, VOLUME, STOPSIGNAL, RUN --mount, COPY/ADD
+ * heredocs with an unquoted delimiter) get their words expanded.
+ */
+import { InstructionError } from "./errors.js";
+import type {
+  ArgInstruction,
+  CopyInstruction,
+  DockerfileModel,
+  Instruction,
+  RunInstruction,
+  Stage,
+} from "./instructions.js";
+import { ShellLex, ShellLexError, type EnvGetter } from "./lexer.js";
+import { parseMount, type Mount } from "./mount.js";
+import type { ParseError } from "./types.js";
+
+/** ARGs BuildKit defines for every build, in the global scope. */
+export const PLATFORM_ARGS = [
+  "TARGETPLATFORM",
+  "TARGETOS",
+  "TARGETARCH",
+  "TARGETVARIANT",
+  "BUILDPLATFORM",
+  "BUILDOS",
+  "BUILDARCH",
+  "BUILDVARIANT",
+] as const;
+
+/** Build args accepted without an ARG instruction; passed to RUN only. */
+export const PROXY_ARGS = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+] as const;
+
+export interface ResolveOptions {
+  /** `--build-arg` values. */
+  buildArgs?: Record<string, string>;
+  /** `os/arch[/variant]`; default: the build platform. */
+  targetPlatform?: string;
+  /** default: this machine (`linux/amd64`, `linux/arm64`, …). */
+  buildPlatform?: string;
+  /** Stage name or index to build; default: the last stage. */
+  target?: string;
+  /** The environment of a base image (its config's Env), when known. */
+  imageEnv?: (image: string, platform: string | undefined) => Record<string, string> | undefined;
+}
+
+export interface ResolvedInstruction {
+  instruction: Instruction;
+  /** The instruction with its words expanded (the same object when BuildKit expands nothing in it). */
+  expanded: Instruction;
+  /** Variables visible before the instruction (ENV and ARG of the stage so far). Shared, do not mutate. */
+  env: ReadonlyMap<string, string>;
+  /** Variables referenced while expanding it that were not set. */
+  unmatched: string[];
+  error?: string;
+}
+
+export type StageBase =
+  { type: "stage"; index: number } | { type: "image"; ref: string } | { type: "scratch" };
+
+export interface StageEdge {
+  kind: "base" | "copy" | "mount";
+  /** The stage that depends. */
+  from: number;
+  /** The stage depended on; undefined when `image` is set instead. */
+  to?: number;
+  /** An image reference (`COPY --from=nginx`). */
+  image?: string;
+  instruction: Instruction;
+}
+
+export interface ResolvedStage {
+  index: number;
+  name?: string;
+  stage: Stage;
+  /** The FROM image after expansion. */
+  baseName: string;
+  /** The FROM --platform value after expansion. */
+  platform?: string;
+  base: StageBase;
+  instructions: ResolvedInstruction[];
+  /** Edges to what this stage needs, in instruction order. */
+  deps: StageEdge[];
+  /** The environment at the end of the stage. */
+  env: ReadonlyMap<string, string>;
+  /** Variables referenced in the FROM line that were not set. */
+  fromUnmatched: string[];
+}
+
+export interface ResolvedDockerfile {
+  model: DockerfileModel;
+  /** Global scope: predefined platform ARGs and the ARGs before the first FROM that have a value. */
+  globalArgs: ReadonlyMap<string, string>;
+  stages: ResolvedStage[];
+  /** Lower-cased stage name → index. */
+  byName: Map<string, number>;
+  /** Index of the stage to build. */
+  target: number;
+  /** Stages the target needs, dependencies first, the target last. */
+  needed: number[];
+  edges: StageEdge[];
+  /** Model errors plus expansion and graph errors. */
+  errors: ParseError[];
+  /** Build args that no ARG in a needed stage (or the global scope) declares. */
+  unusedBuildArgs: string[];
+}
+
+const NODE_ARCH: Record<string, string> = {
+  x64: "amd64",
+  arm64: "arm64",
+  arm: "arm",
+  ia32: "386",
+  ppc64: "ppc64le",
+};
+
+function hostPlatform(): string {
+  return `linux/${NODE_ARCH[process.arch] ?? process.arch}`;
+}
+
+/** The predefined platform ARGs for a target and build platform. */
+export function platformArgs(target: string, build: string): Map<string, string> {
+  const m = new Map<string, string>();
+  const set = (prefix: string, p: string) => {
+    const [os = "", arch = "", variant = ""] = p.split("/");
+    m.set(prefix + "PLATFORM", p);
+    m.set(prefix + "OS", os);
+    m.set(prefix + "ARCH", arch);
+    m.set(prefix + "VARIANT", variant);
+  };
+  set("TARGET", target);
+  set("BUILD", build);
+  return m;
+}
+
+class Expander {
+  readonly lex: ShellLex;
+  readonly rawLex = new ShellLex("\\", { skipProcessQuotes: true });
+  unmatched = new Set<string>();
+  constructor(escape: string) {
+    this.lex = new ShellLex(escape);
+  }
+  word(w: string, env: ReadonlyMap<string, string>): string {
+    const r = this.lex.process(w, mapEnv(env));
+    for (const u of r.unmatched) this.unmatched.add(u);
+    return r.result;
+  }
+  raw(w: string, env: ReadonlyMap<string, string>): string {
+    const r = this.rawLex.process(w, mapEnv(env));
+    for (const u of r.unmatched) this.unmatched.add(u);
+    return r.result;
+  }
+}
+
+function mapEnv(m: ReadonlyMap<string, string>): EnvGetter {
+  return { get: (k) => m.get(k) };
+}
+
+/** Expand a word with variables (BuildKit's ProcessWord); throws ShellLexError. */
+export function expandWord(
+  word: string,
+  vars: ReadonlyMap<string, string> | Record<string, string>,
+  escape = "\\",
+): string {
+  const env: EnvGetter =
+    vars instanceof Map ? { get: (k) => vars.get(k) } : { get: (k) => (vars as Record<string, string>)[k] };
+  return new ShellLex(escape).processWord(word, env);
+}
+
+/** Resolve stage references, expansions and the build graph. Never throws on bad input. */
+export function resolveDockerfile(model: DockerfileModel, options: ResolveOptions = {}): ResolvedDockerfile {
+  const errors: ParseError[] = [...model.errors];
+  const buildArgs = options.buildArgs ?? {};
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(buildArgs, k);
+  const buildPlatform = options.buildPlatform ?? hostPlatform();
+  const targetPlatform = options.targetPlatform ?? buildPlatform;
+  const ex = new Expander(model.parse.escape);
+  const declared = new Set<string>();
+
+  // global scope
+  const global = platformArgs(targetPlatform, buildPlatform);
+  const metaDefaults = new Map<string, string>(global);
+  for (const a of model.metaArgs) {
+    for (const { key, value } of a.args) {
+      declared.add(key);
+      let v: string | undefined;
+      if (has(key)) v = buildArgs[key];
+      else if (value !== undefined) {
+        try {
+          v = ex.word(value, global);
+        } catch (e) {
+          if (!(e instanceof ShellLexError)) throw e;
+          errors.push({ message: e.message, range: a.range });
+        }
+      }
+      if (v !== undefined) {
+        global.set(key, v);
+        metaDefaults.set(key, v);
+      }
+    }
+  }
+
+  const byName = new Map<string, number>();
+  const stages: ResolvedStage[] = [];
+  const edges: StageEdge[] = [];
+  for (const st of model.stages) {
+    ex.unmatched = new Set();
+    let baseName = st.from.image;
+    let platform = st.from.platform;
+    try {
+      baseName = ex.word(st.from.image, global);
+      if (platform !== undefined) platform = ex.word(platform, global);
+    } catch (e) {
+      if (!(e instanceof ShellLexError)) throw e;
+      errors.push({ message: e.message, range: st.from.range });
+    }
+    const fromUnmatched = [...ex.unmatched];
+    let base: StageBase;
+    const baseIdx = byName.get(baseName.toLowerCase());
+    if (baseIdx !== undefined) base = { type: "stage", index: baseIdx };
+    else if (baseName === "scratch") base = { type: "scratch" };
+    else base = { type: "image", ref: baseName };
+
+    let env: Map<string, string>;
+    if (base.type === "stage") env = new Map(stages[base.index].env);
+    else if (base.type === "image")
+      env = new Map(Object.entries(options.imageEnv?.(baseName, platform) ?? {}));
+    else env = new Map();
+
+    const rs: ResolvedStage = {
+      index: st.index,
+      stage: st,
+      baseName,
+      base,
+      instructions: [],
+      deps: [],
+      env,
+      fromUnmatched,
+    };
+    if (st.name) rs.name = st.name;
+    if (platform !== undefined) rs.platform = platform;
+    if (base.type === "stage") {
+      const e: StageEdge = { kind: "base", from: st.index, to: base.index, instruction: st.from };
+      rs.deps.push(e);
+    }
+
+    let snapshot: ReadonlyMap<string, string> = new Map(env);
+    for (const ins of st.commands) {
+      ex.unmatched = new Set();
+      const ri: ResolvedInstruction = { instruction: ins, expanded: ins, env: snapshot, unmatched: [] };
+      try {
+        const r = expandInstruction(ins, snapshot, ex, { buildArgs, has, metaDefaults, declared });
+        ri.expanded = r.expanded;
+        if (r.env) {
+          snapshot = r.env;
+        }
+      } catch (e) {
+        if (!(e instanceof ShellLexError || e instanceof InstructionError)) throw e;
+        ri.error = e.message;
+        errors.push({ message: e.message, range: ins.range });
+      }
+      ri.unmatched = [...ex.unmatched];
+      rs.instructions.push(ri);
+    }
+    rs.env = snapshot;
+    stages.push(rs);
+    if (st.name) byName.set(st.name, st.index);
+  }
+
+  // references from COPY --from and RUN --mount from= (any stage, by name or index, or an image)
+  const refer = (rs: ResolvedStage, ins: Instruction, kind: "copy" | "mount", from: string) => {
+    const lower = from.toLowerCase();
+    let to = byName.get(lower);
+    if (to === undefined && /^\d+$/.test(from)) {
+      const i = Number(from);
+      if (i >= stages.length) {
+        errors.push({ message: `invalid stage index ${i}`, range: ins.range });
+        return;
+      }
+      to = i;
+    }
+    if (to !== undefined) rs.deps.push({ kind, from: rs.index, to, instruction: ins });
+    else rs.deps.push({ kind, from: rs.index, image: from, instruction: ins });
+  };
+  for (const rs of stages) {
+    for (const ri of rs.instructions) {
+      const e = ri.expanded;
+      if ((e.kind === "COPY" || e.kind === "ADD") && e.from !== undefined && e.from !== "")
+        refer(rs, e, "copy", e.from);
+      if (e.kind === "RUN") for (const m of e.mounts) if (m.from) refer(rs, e, "mount", m.from);
+    }
+    edges.push(...rs.deps);
+  }
+
+  // cycles
+  const state = new Array<number>(stages.length).fill(0);
+  const cyclic = new Set<number>();
+  const visit = (i: number): void => {
+    state[i] = 1;
+    for (const d of stages[i].deps) {
+      if (d.to === undefined) continue;
+      if (state[d.to] === 1) {
+        if (!cyclic.has(d.to)) {
+          cyclic.add(d.to);
+          const s = stages[d.to];
+          errors.push({
+            message: `circular dependency detected on stage: ${s.name ?? s.index}`,
+            range: d.instruction.range,
+          });
+        }
+      } else if (state[d.to] === 0) visit(d.to);
+    }
+    state[i] = 2;
+  };
+  for (let i = 0; i < stages.length; i++) if (state[i] === 0) visit(i);
+
+  // target
+  let target = stages.length - 1;
+  if (options.target !== undefined && options.target !== "") {
+    const t = byName.get(options.target.toLowerCase());
+    if (t !== undefined) target = t;
+    else {
+      const at = model.parse.nodes[0]?.range ?? {
+        start: { line: 1, column: 1, offset: 0 },
+        end: { line: 1, column: 1, offset: 0 },
+      };
+      errors.push({
+        message: `target stage ${JSON.stringify(options.target)} could not be found`,
+        range: at,
+      });
+    }
+  }
+  const needed = target >= 0 ? neededStages(stages, target) : [];
+
+  for (const i of needed) {
+    for (const ri of stages[i].instructions) {
+      if (ri.instruction.kind === "ARG") for (const a of ri.instruction.args) declared.add(a.key);
+    }
+  }
+  const predefined = new Set<string>([...PLATFORM_ARGS, ...PROXY_ARGS]);
+  const unusedBuildArgs = Object.keys(buildArgs).filter((k) => !declared.has(k) && !predefined.has(k));
+
+  return { model, globalArgs: global, stages, byName, target, needed, edges, errors, unusedBuildArgs };
+}
+
+/** The stages `target` needs, dependencies before dependents, `target` last. */
+export function neededStages(stages: ResolvedStage[], target: number): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const walk = (i: number) => {
+    if (seen.has(i)) return;
+    seen.add(i);
+    for (const d of stages[i].deps) if (d.to !== undefined) walk(d.to);
+    out.push(i);
+  };
+  walk(target);
+  return out;
+}
+
+interface ArgContext {
+  buildArgs: Record<string, string>;
+  has: (k: string) => boolean;
+  metaDefaults: Map<string, string>;
+  declared: Set<string>;
+}
+
+function expandInstruction(
+  ins: Instruction,
+  env: ReadonlyMap<string, string>,
+  ex: Expander,
+  ctx: ArgContext,
+): { expanded: Instruction; env?: ReadonlyMap<string, string> } {
+  const w = (s: string) => ex.word(s, env);
+  switch (ins.kind) {
+    case "ENV": {
+      const pairs = ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) }));
+      const next = new Map(env);
+      for (const p of pairs) next.set(p.key, p.value);
+      return { expanded: { ...ins, pairs }, env: next };
+    }
+    case "LABEL":
+      return {
+        expanded: { ...ins, pairs: ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) })) },
+      };
+    case "ARG": {
+      const next = new Map(env);
+      const args: ArgInstruction["args"] = [];
+      for (const a of ins.args) {
+        let v = a.value !== undefined ? w(a.value) : undefined;
+        if (a.value === undefined && !ctx.has(a.key) && ctx.metaDefaults.has(a.key))
+          v = ctx.metaDefaults.get(a.key);
+        if (ctx.has(a.key)) v = ctx.buildArgs[a.key];
+        if (v !== undefined) next.set(a.key, v);
+        args.push(v === undefined ? { key: a.key } : { key: a.key, value: v });
+      }
+      return { expanded: { ...ins, args }, env: next };
+    }
+    case "ADD":
+    case "COPY": {
+      const c: CopyInstruction = {
+        ...ins,
+        sources: ins.sources.map(w),
+        dest: w(ins.dest),
+        exclude: ins.exclude.map(w),
+        contents: ins.contents.map((s) => (s.expand ? { ...s, data: ex.raw(s.data, env) } : s)),
+      };
+      if (ins.from !== undefined) c.from = w(ins.from);
+      if (ins.chown !== undefined) c.chown = w(ins.chown);
+      if (ins.chmod !== undefined) c.chmod = w(ins.chmod);
+      if (ins.checksum !== undefined) c.checksum = w(ins.checksum);
+      return { expanded: c };
+    }
+    case "EXPOSE":
+      return { expanded: { ...ins, ports: ins.ports.map(w) } };
+    case "USER":
+      return { expanded: { ...ins, user: w(ins.user) } };
+    case "WORKDIR":
+      return { expanded: { ...ins, path: w(ins.path) } };
+    case "VOLUME":
+      return { expanded: { ...ins, volumes: ins.volumes.map(w) } };
+    case "STOPSIGNAL":
+      return { expanded: { ...ins, signal: w(ins.signal) } };
+    case "RUN": {
+      if (ins.mounts.length === 0) return { expanded: ins };
+      const mounts: Mount[] = ins.mounts.map((m) => parseMount(m.raw, w));
+      const r: RunInstruction = { ...ins, mounts };
+      return { expanded: r };
+    }
+    default:
+      return { expanded: ins };
+  }
+}
