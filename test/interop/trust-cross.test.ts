@@ -249,3 +249,40 @@ test(
     }
   },
 );
+
+test(
+  "dockyard push --sign, pull --verify (moved tag → signed digest), DOCKYARD_CONTENT_TRUST=1 refuses unsigned",
+  { skip, timeout: 240_000 },
+  async () => {
+    const home = { DOCKYARD_HOME: join(dir, "dy-home") };
+    const plain = `${reg}/${NS}/src:v1`;
+    const digest = pushImage(plain);
+    const pl = dockyard(["pull", plain], home);
+    assert.equal(pl.code, 0, pl.out);
+    const signedRef = `${reg}/${NS}/pushed:v1`;
+    const ps = dockyard(["push", "--sign", plain, `docker://${signedRef}`], home);
+    assert.equal(ps.code, 0, ps.out);
+    assert.match(ps.out, /signed docker:\/\/.*pushed:v1: digest sha256:/);
+    const v = dockyard(["pull", "--verify", signedRef], home);
+    assert.equal(v.code, 0, v.out);
+    assert.match(v.out, new RegExp(digest));
+    // move the tag in the registry to other content: a verified pull still gets the signed digest
+    pushImage(signedRef);
+    const moved = dockyard(["pull", "--verify", signedRef], home);
+    assert.equal(moved.code, 0, moved.out);
+    assert.match(moved.out, new RegExp(`pulled .*digest ${digest}`));
+    // an unsigned tag with content trust on by default
+    const unsigned = `${reg}/${NS}/pushed:unsigned`;
+    pushImage(unsigned);
+    const u = dockyard(["pull", unsigned], { ...home, DOCKYARD_CONTENT_TRUST: "1" });
+    assert.equal(u.code, 7, u.out);
+    assert.match(u.out, /not signed/);
+    assert.equal(
+      dockyard(["pull", "--no-verify", unsigned], { ...home, DOCKYARD_CONTENT_TRUST: "1" }).code,
+      0,
+    );
+    const c = dockyard(["copy", "--verify", `docker://${signedRef}`, `oci:${join(dir, "layout")}:v1`], home);
+    assert.equal(c.code, 0, c.out);
+    assert.match(c.out, new RegExp(digest));
+  },
+);

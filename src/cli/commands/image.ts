@@ -27,6 +27,7 @@ import {
 import { ArchiveSource } from "../../image/transports/archive.js";
 import { createProgress, formatBytes, type Progress } from "../../util/progress.js";
 import { tempPathFor } from "../../util/fs.js";
+import { SIGN_FLAG, VERIFY_FLAG } from "../../trust/cli-hooks.js";
 
 const progressFlag: FlagSpec = {
   name: "progress",
@@ -151,12 +152,16 @@ Examples:
   dockyard copy docker://localhost:5000/app:1 oci:./app-layout:1
   dockyard copy --all-platforms docker://reg-a:5000/base docker://reg-b:5000/base
   dockyard copy docker-daemon:app:dev docker-archive:app.tar:app:dev`,
-  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag],
+  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag, VERIFY_FLAG],
   async run(args, io) {
     const [a, b] = need(args, 2, "SOURCE and DESTINATION");
     const progress = progressFor(args, io);
     return finish(progress, async () => {
-      const src = parseTransport(a!);
+      let src = parseTransport(a!);
+      if (args.flags.verify === true && src.kind === "docker") {
+        const { verifiedSource } = await import("../../trust/cli-hooks.js");
+        src = await verifiedSource(src, (l) => progress.info(l));
+      }
       const dst = parseTransport(b!);
       const r = await transfer(src, dst, args, progress);
       progress.info(
@@ -178,7 +183,7 @@ DESTINATION (a docker:// reference or any transport).
 Examples:
   dockyard push localhost:5000/app:1
   dockyard push app:1 docker://localhost:5000/team/app:1`,
-  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag],
+  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag, SIGN_FLAG],
   async run(args, io) {
     const [name, dest] = need(args, 1, "an image NAME");
     const progress = progressFor(args, io);
@@ -190,6 +195,11 @@ Examples:
       progress.info(
         `pushed ${formatTransport(dst)}: digest ${r.descriptor.digest} size ${r.descriptor.size} (${summary(r)})`,
       );
+      if (args.flags.sign === true) {
+        const { signPushed } = await import("../../trust/cli-hooks.js");
+        const roles = await signPushed(dst, r.descriptor);
+        progress.info(`signed ${formatTransport(dst)}: digest ${r.descriptor.digest} (${roles.join(", ")})`);
+      }
       return ExitCode.ok;
     });
   },
@@ -203,16 +213,20 @@ const pullCmd: Command = {
 Examples:
   dockyard pull localhost:5000/app:1
   dockyard pull --platform linux/arm64 localhost:5000/base:3`,
-  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag],
+  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag, VERIFY_FLAG],
   async run(args, io) {
     const [name] = need(args, 1, "an image NAME");
     const progress = progressFor(args, io);
     return finish(progress, async () => {
-      const src = parseTransport(name!, "docker");
+      let src = parseTransport(name!, "docker");
       const r0 = src.reference!;
       const storeName =
         r0.tag || !r0.digest ? formatReference({ ...r0, digest: undefined }) : formatReference(r0);
       const dst = parseTransport(`store:${storeName}`);
+      if (args.flags.verify === true) {
+        const { verifiedSource } = await import("../../trust/cli-hooks.js");
+        src = await verifiedSource(src, (l) => progress.info(l));
+      }
       const r = await transfer(src, dst, args, progress);
       progress.info(`pulled ${familiarReference(r0)}: digest ${r.descriptor.digest} (${summary(r)})`);
       return ExitCode.ok;
