@@ -1,0 +1,457 @@
+/**
+ * What rules see: stages (with names, base stages, per-stage instructions), ARG/ENV scopes with
+ * `${VAR:-x}` resolution, and RUN instructions analysed as shell (heredoc bodies included, exec
+ * form included) with BuildKit mounts and the stage's SHELL.
+ */
+import { parseShell, type ShellScript, type SimpleCommand } from "./shell.js";
+import {
+  positionAt,
+  splitWords,
+  type DockerfileSource,
+  type Heredoc,
+  type Instruction,
+  type Position,
+} from "./source.js";
+
+export interface Stage {
+  index: number;
+  from: Instruction;
+  /** The image as written (`alpine:${TAG}`). */
+  image: string;
+  /** The image with global ARG defaults substituted; undefined when a variable has no value. */
+  resolvedImage: string | undefined;
+  /** Stage name as written after AS, if any. */
+  name?: string;
+  platform?: string | null;
+  /** The earlier stage this one builds on (`FROM builder`), if any. */
+  base?: Stage;
+  /** Instructions of the stage, FROM first. */
+  instructions: Instruction[];
+}
+
+export interface Mount {
+  type: string;
+  target?: string;
+  opts: Record<string, string>;
+}
+
+export interface ShellPart {
+  text: string;
+  script: ShellScript;
+  at(offset: number): Position;
+  heredoc?: Heredoc;
+}
+
+export interface RunCommand {
+  cmd: SimpleCommand;
+  part: ShellPart;
+}
+
+export interface RunInfo {
+  ins: Instruction;
+  /** The top-level instruction (the ONBUILD for a trigger). */
+  owner: Instruction;
+  stage: Stage | undefined;
+  parts: ShellPart[];
+  commands: RunCommand[];
+  hasPipe: boolean;
+  mounts: Mount[];
+  /** SHELL in effect, e.g. ["/bin/sh", "-c"]. */
+  shell: string[];
+  exec: boolean;
+  onbuild: boolean;
+}
+
+export type VarScope = ReadonlyMap<string, string | undefined>;
+
+export const PREDEFINED_ARGS = [
+  "BUILDPLATFORM",
+  "BUILDOS",
+  "BUILDARCH",
+  "BUILDVARIANT",
+  "TARGETPLATFORM",
+  "TARGETOS",
+  "TARGETARCH",
+  "TARGETVARIANT",
+  "TARGETSTAGE",
+  "BUILDKIT_SYNTAX",
+];
+export const PROXY_ARGS = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
+
+export interface Model {
+  src: DockerfileSource;
+  instructions: Instruction[];
+  /** Instructions before the first FROM. */
+  preamble: Instruction[];
+  stages: Stage[];
+  globalArgs: Map<string, string | undefined>;
+  stageOf(ins: Instruction): Stage | undefined;
+  /** Variables visible at an instruction (before it runs). */
+  scopeAt(ins: Instruction): VarScope;
+  /** Expands $VAR / ${VAR} / ${VAR:-x} / ${VAR:+x} in `text`; undefined if a variable is unknown. */
+  expand(text: string, scope: VarScope): string | undefined;
+  runs: RunInfo[];
+  runOf(ins: Instruction): RunInfo | undefined;
+  /** The stage named `name` (case-insensitive) defined before stage index `before`. */
+  stageByName(name: string, before?: number): Stage | undefined;
+}
+
+export function buildModel(src: DockerfileSource): Model {
+  const instructions = src.instructions;
+  const stages: Stage[] = [];
+  const preamble: Instruction[] = [];
+  const globalArgs = new Map<string, string | undefined>();
+  const stageIdx = new Map<Instruction, Stage>();
+  const scopes = new Map<Instruction, VarScope>();
+  const escape = src.escape;
+
+  let cur: Stage | undefined;
+  let scope: Map<string, string | undefined> = new Map();
+  let envKeys = new Set<string>();
+  /** ENV set by each stage (inherited by stages built on it). */
+  const stageEnv = new Map<Stage, Map<string, string | undefined>>();
+  const globalScope = (): Map<string, string | undefined> => {
+    const m = new Map<string, string | undefined>();
+    for (const a of PREDEFINED_ARGS) m.set(a, undefined);
+    for (const [k, v] of globalArgs) m.set(k, v);
+    return m;
+  };
+  const closeStage = () => {
+    if (!cur) return;
+    const env = new Map<string, string | undefined>();
+    for (const k of envKeys) env.set(k, scope.get(k));
+    stageEnv.set(cur, env);
+  };
+  for (const ins of instructions) {
+    if (ins.keyword === "FROM") {
+      closeStage();
+      const words = splitWords(ins.args, escape);
+      const image = words[0]?.value ?? "";
+      const name = words.length >= 3 && words[1]!.value.toLowerCase() === "as" ? words[2]!.value : undefined;
+      const gs = globalScope();
+      const stage: Stage = {
+        index: stages.length,
+        from: ins,
+        image,
+        resolvedImage: expand(image, gs),
+        name,
+        platform: ins.flags.find((f) => f.name === "platform")?.value,
+        instructions: [ins],
+      };
+      const baseName = (stage.resolvedImage ?? image).toLowerCase();
+      stage.base = stages.find((s) => s.name !== undefined && s.name.toLowerCase() === baseName);
+      stages.push(stage);
+      cur = stage;
+      scopes.set(ins, gs);
+      stageIdx.set(ins, stage);
+      // A stage inherits the ENV (not the ARGs) of its base stage.
+      scope = new Map(stage.base ? stageEnv.get(stage.base) : undefined);
+      envKeys = new Set(scope.keys());
+      continue;
+    }
+    if (!cur) {
+      preamble.push(ins);
+      scopes.set(ins, globalScope());
+      if (ins.keyword === "ARG") {
+        for (const [k, v] of argPairs(ins, escape)) {
+          globalArgs.set(k, v === undefined ? undefined : (expand(v, globalScope()) ?? v));
+        }
+      }
+      continue;
+    }
+    cur.instructions.push(ins);
+    stageIdx.set(ins, cur);
+    scopes.set(ins, scope);
+    if (ins.keyword === "ARG" || ins.keyword === "ENV") {
+      const next = new Map(scope);
+      if (ins.keyword === "ARG") {
+        for (const [k, v] of argPairs(ins, escape)) {
+          if (v !== undefined) next.set(k, expand(v, next) ?? v);
+          else if (!next.has(k) || next.get(k) === undefined) {
+            next.set(k, globalArgs.has(k) ? globalArgs.get(k) : undefined);
+          }
+        }
+      } else {
+        for (const p of kvPairs(ins, escape)) {
+          next.set(p.key, expand(p.value, scope) ?? p.value);
+          envKeys.add(p.key);
+        }
+      }
+      scope = next;
+    }
+  }
+  closeStage();
+
+  const runs: RunInfo[] = [];
+  const runIdx = new Map<Instruction, RunInfo>();
+  for (const stage of stages) {
+    let shell: string[] = stage.base ? [] : ["/bin/sh", "-c"];
+    if (stage.base) {
+      const b = shellOf(stage.base);
+      shell = b;
+    }
+    for (const ins of stage.instructions) {
+      if (ins.keyword === "SHELL" && ins.json) shell = ins.json;
+      const target =
+        ins.keyword === "RUN"
+          ? ins
+          : ins.keyword === "ONBUILD" && ins.trigger?.keyword === "RUN"
+            ? ins.trigger
+            : undefined;
+      if (!target) continue;
+      const info = analyseRun(target, ins, stage, shell);
+      runs.push(info);
+      runIdx.set(ins, info);
+      if (target !== ins) runIdx.set(target, info);
+    }
+  }
+  function shellOf(stage: Stage): string[] {
+    let sh: string[] = stage.base ? shellOf(stage.base) : ["/bin/sh", "-c"];
+    for (const ins of stage.instructions) if (ins.keyword === "SHELL" && ins.json) sh = ins.json;
+    return sh;
+  }
+
+  return {
+    src,
+    instructions,
+    preamble,
+    stages,
+    globalArgs,
+    stageOf: (ins) => stageIdx.get(ins),
+    scopeAt: (ins) => scopes.get(ins) ?? new Map(),
+    expand,
+    runs,
+    runOf: (ins) => runIdx.get(ins),
+    stageByName(name, before = Infinity) {
+      const n = name.toLowerCase();
+      return stages.find((s) => s.index < before && s.name !== undefined && s.name.toLowerCase() === n);
+    },
+  };
+}
+
+/** ARG name[=default] … pairs. */
+export function argPairs(ins: Instruction, escape = "\\"): Array<[string, string | undefined]> {
+  return splitWords(ins.args, escape).map((w) => {
+    const eq = w.value.indexOf("=");
+    return eq < 0 ? [w.value, undefined] : [w.value.slice(0, eq), w.value.slice(eq + 1)];
+  });
+}
+
+export interface KV {
+  key: string;
+  value: string;
+  /** Logical offsets in the instruction of the key and the whole pair. */
+  start: number;
+  end: number;
+  legacy: boolean;
+}
+
+/** ENV/LABEL pairs: `k=v k2="v 2"` or the legacy `k v` form. */
+export function kvPairs(ins: Instruction, escape = "\\"): KV[] {
+  const words = splitWords(ins.args, escape);
+  if (words.length === 0) return [];
+  const base = ins.argsStart;
+  if (!words[0]!.raw.includes("=")) {
+    const rest = ins.args.slice(words[0]!.end).trim();
+    return [
+      {
+        key: words[0]!.value,
+        value: splitWords(rest, escape)
+          .map((w) => w.value)
+          .join(" "),
+        start: base + words[0]!.start,
+        end: base + ins.args.length,
+        legacy: true,
+      },
+    ];
+  }
+  const out: KV[] = [];
+  for (const w of words) {
+    // The key is what precedes the first `=` of the raw word (keys may be quoted too).
+    const eq = w.value.indexOf("=");
+    if (eq < 0) continue;
+    out.push({
+      key: w.value.slice(0, eq),
+      value: w.value.slice(eq + 1),
+      start: base + w.start,
+      end: base + w.end,
+      legacy: false,
+    });
+  }
+  return out;
+}
+
+const VAR_RE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+/** BuildKit-style expansion; undefined when a referenced variable has no known value. */
+export function expand(text: string, scope: VarScope): string | undefined {
+  if (!text.includes("$")) return text;
+  let unknown = false;
+  const out = text.replace(
+    VAR_RE,
+    (
+      _m,
+      braced: string | undefined,
+      op: string | undefined,
+      word: string | undefined,
+      bare: string | undefined,
+    ) => {
+      const name = (braced ?? bare)!;
+      const has = scope.has(name) && scope.get(name) !== undefined;
+      const val = has ? scope.get(name)! : undefined;
+      if (op) {
+        const w = expand(word ?? "", scope);
+        if (op === ":-") return val !== undefined && val !== "" ? val : (w ?? ((unknown = true), ""));
+        if (op === "-") return val !== undefined ? val : (w ?? ((unknown = true), ""));
+        if (op === ":+") return val !== undefined && val !== "" ? (w ?? "") : "";
+        if (op === "+") return val !== undefined ? (w ?? "") : "";
+        if (val === undefined) unknown = true;
+        return val ?? "";
+      }
+      if (val === undefined) {
+        unknown = true;
+        return "";
+      }
+      return val;
+    },
+  );
+  return unknown ? undefined : out;
+}
+
+/** Variable names referenced in `text` ($X, ${X}, ${X:-…}); escaped `\$` skipped. */
+export function referencedVars(text: string, escape = "\\"): Array<{ name: string; index: number }> {
+  const out: Array<{ name: string; index: number }> = [];
+  const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))/g;
+  let m: RegExpExecArray | null;
+  let inSingle = false;
+  let last = 0;
+  while ((m = re.exec(text))) {
+    // Single quotes stop expansion in BuildKit word processing.
+    for (let k = last; k < m.index; k++) if (text[k] === "'") inSingle = !inSingle;
+    last = m.index;
+    if (inSingle) continue;
+    if (m.index > 0 && text[m.index - 1] === escape) continue;
+    out.push({ name: (m[1] ?? m[2])!, index: m.index });
+  }
+  return out;
+}
+
+export function parseMounts(ins: Instruction): Mount[] {
+  const out: Mount[] = [];
+  for (const f of ins.flags) {
+    if (f.name !== "mount" || !f.value) continue;
+    const opts: Record<string, string> = {};
+    for (const part of f.value.split(",")) {
+      const eq = part.indexOf("=");
+      const k = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+      opts[k] =
+        eq < 0
+          ? "true"
+          : part
+              .slice(eq + 1)
+              .trim()
+              .replace(/^["']|["']$/g, "");
+    }
+    const target = opts.target ?? opts.dst ?? opts.destination;
+    out.push({
+      type: (opts.type ?? "bind").toLowerCase(),
+      target: target?.replace(/\/+$/, "") || target,
+      opts,
+    });
+  }
+  return out;
+}
+
+const SHELLS = /^(?:\/usr)?(?:\/bin\/)?(?:sh|bash|dash|ash|ksh|zsh|mksh)$/;
+
+function analyseRun(ins: Instruction, owner: Instruction, stage: Stage, shell: string[]): RunInfo {
+  const parts: ShellPart[] = [];
+  const mounts = parseMounts(ins);
+  const posix = shell.length === 0 || SHELLS.test(shell[0]!);
+  const exec = ins.json !== null;
+  const addPart = (text: string, at: (o: number) => Position, heredoc?: Heredoc) => {
+    parts.push({ text, script: parseShell(text), at, heredoc });
+  };
+  if (ins.json) {
+    const j = ins.json;
+    const pos = positionAt(ins, ins.argsStart);
+    const at = () => pos;
+    if (j.length >= 3 && SHELLS.test(j[0]!) && j[1] === "-c") addPart(j[2]!, at);
+    else if (j.length) addPart(j.map((a) => shellQuote(a)).join(" "), at);
+  } else if (posix) {
+    const hds = ins.heredocs;
+    const argText = ins.args;
+    const only =
+      hds.length > 0 && argText.replace(/<<-?(["']?)[A-Za-z0-9_][A-Za-z0-9_.-]*\1/g, "").trim() === "";
+    if (!only) addPart(argText, (o) => positionAt(ins, ins.argsStart + Math.min(o, argText.length)));
+    for (const [n, h] of hds.entries()) {
+      const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(h.body);
+      const interp = shebang ? (shebang[1]!.endsWith("/env") ? (shebang[2] ?? "") : shebang[1]!) : "";
+      const isShell = shebang ? SHELLS.test(interp) || SHELLS.test("/bin/" + interp) : true;
+      // The body is shell when it is the whole command, or fed to a shell (`RUN bash <<EOF`).
+      const fed = !only && n === 0 && /^(?:\S*\/)?(?:sh|bash|dash|ash|ksh)\b[^|;&]*<</.test(argText);
+      if ((only && n === 0 && isShell) || fed) addPart(h.body, bodyMapper(h, ins));
+    }
+  }
+  const commands: RunCommand[] = [];
+  let hasPipe = false;
+  for (const p of parts) {
+    for (const c of p.script.commands) commands.push({ cmd: c, part: p });
+    hasPipe ||= p.script.hasPipe;
+  }
+  return { ins, owner, stage, parts, commands, hasPipe, mounts, shell, exec, onbuild: owner !== ins };
+}
+
+function bodyMapper(h: Heredoc, ins: Instruction): (o: number) => Position {
+  const starts: number[] = [0];
+  for (let k = 0; k < h.body.length; k++) if (h.body[k] === "\n") starts.push(k + 1);
+  return (o) => {
+    let line = 0;
+    while (line + 1 < starts.length && starts[line + 1]! <= o) line++;
+    return { line: h.bodyLine + line, column: o - starts[line]! + 1, offset: ins.offset };
+  };
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** Whether a RUN has a cache or tmpfs mount at (or above) one of the given paths. */
+export function hasCacheMount(run: RunInfo, ...paths: string[]): boolean {
+  return run.mounts.some(
+    (m) =>
+      (m.type === "cache" || m.type === "tmpfs") &&
+      m.target !== undefined &&
+      paths.some((p) => p === m.target || p.startsWith(m.target + "/")),
+  );
+}
+
+/** Splits an image reference into name, tag and digest (registry port kept in the name). */
+export function splitImage(ref: string): { name: string; tag?: string; digest?: string } {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  const slash = rest.lastIndexOf("/");
+  const colon = rest.lastIndexOf(":");
+  let tag: string | undefined;
+  if (colon > slash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  return { name: rest, tag, digest };
+}

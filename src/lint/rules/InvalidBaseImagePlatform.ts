@@ -1,0 +1,29 @@
+import type { Rule } from "../rule.js";
+
+export const rule: Rule = {
+  id: "InvalidBaseImagePlatform",
+  level: "warning",
+  source: "buildkit",
+  description: "Base image platform does not match the expected target platform",
+  example: "FROM --platform=linux/arm64 img (an amd64-only image)",
+  note: "Needs the base image's metadata from a registry: not checkable offline. It runs only when the caller supplies resolveImagePlatform (the library option); the CLI does not, so it never reports there.",
+  check(ctx, report) {
+    const resolve = ctx.options.resolveImagePlatform;
+    if (!resolve) return;
+    for (const st of ctx.stages) {
+      const img = st.resolvedImage;
+      if (!img || img.toLowerCase() === "scratch" || ctx.stageByName(img, st.index)) continue;
+      const expected =
+        st.platform && !st.platform.includes("$")
+          ? st.platform
+          : (ctx.options.targetPlatform ?? "linux/amd64");
+      const got = resolve(img);
+      if (got && got !== expected) {
+        report({
+          ins: st.from,
+          message: `Base image ${img} was pulled with platform "${got}", expected "${expected}" for current build`,
+        });
+      }
+    }
+  },
+};

@@ -1,0 +1,61 @@
+import type { Rule } from "../rule.js";
+import { PREDEFINED_ARGS, PROXY_ARGS, referencedVars, type Stage } from "../model.js";
+import { suggest } from "./_util.js";
+
+const EXPANDING = new Set([
+  "ADD",
+  "ARG",
+  "COPY",
+  "ENV",
+  "EXPOSE",
+  "LABEL",
+  "STOPSIGNAL",
+  "USER",
+  "VOLUME",
+  "WORKDIR",
+]);
+const KNOWN = new Set([...PREDEFINED_ARGS, ...PROXY_ARGS]);
+
+function rootIsScratch(st: Stage): boolean {
+  let s = st;
+  while (s.base) s = s.base;
+  return (s.resolvedImage ?? s.image).toLowerCase() === "scratch";
+}
+
+export const rule: Rule = {
+  id: "UndefinedVar",
+  level: "warning",
+  source: "buildkit",
+  description: "Variables should be defined before their use",
+  example: "FROM scratch then COPY $SRC /app",
+  note: "A base image's ENV is not known offline: for stages built on a registry image only likely typos (a declared name within 2 edits) are reported; on scratch every undefined variable is.",
+  check(ctx, report) {
+    for (const st of ctx.stages) {
+      const strict = rootIsScratch(st);
+      for (const ins of st.instructions) {
+        if (!EXPANDING.has(ins.keyword) || ins.heredocs.length) continue;
+        const scope = ctx.scopeAt(ins);
+        const texts = [
+          ins.args,
+          ...ins.flags
+            .filter((f) => f.name === "chown" || f.name === "chmod" || f.name === "from")
+            .map((f) => f.value ?? ""),
+        ];
+        const seen = new Set<string>();
+        for (const t of texts) {
+          for (const v of referencedVars(t, ctx.src.escape)) {
+            if (scope.has(v.name) || KNOWN.has(v.name) || seen.has(v.name)) continue;
+            // ARG X=$X style self-reference in the same ARG is still undefined; ENV a=1 b=$a is defined.
+            seen.add(v.name);
+            const s = suggest(v.name, scope.keys());
+            if (!strict && !s) continue;
+            report({
+              ins,
+              message: `Usage of undefined variable '$${v.name}'${s ? ` (did you mean $${s}?)` : ""}`,
+            });
+          }
+        }
+      }
+    }
+  },
+};
