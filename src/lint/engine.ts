@@ -8,6 +8,7 @@ import type { Edit, Report, Rule, RuleContext, RuleOptions } from "./rule.js";
 import { RULES } from "./rules/index.js";
 import { runShellcheck, shellcheckAvailable } from "./shellcheck.js";
 import { parseDockerfile, type Instruction } from "./source.js";
+import { parseDockerfile as parseBuildkit } from "../dockerfile/index.js";
 import { emptyConfig, type LintConfig } from "./config.js";
 
 export type Level = Exclude<Severity, "ignore">;
@@ -70,8 +71,15 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
   const src = parseDockerfile(text);
   const out: Array<{ f: Finding; fix?: Edit[] }> = [];
 
-  if (src.errors.length) {
-    for (const e of src.errors) {
+  // Parse errors: BuildKit's parser (src/dockerfile) and our instruction-level checks.
+  const errors = parseBuildkit(text, { file }).errors.map((e) => ({
+    message: e.message,
+    line: e.range.start.line,
+    column: e.range.start.column,
+  }));
+  for (const e of src.errors) if (!errors.some((x) => x.line === e.line)) errors.push(e);
+  if (errors.length) {
+    for (const e of errors) {
       out.push({
         f: { code: "DL1000", message: e.message, level: "error", file, line: e.line, column: e.column },
       });

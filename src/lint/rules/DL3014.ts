@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import { hasFlag } from "../shell.js";
-import { APT_VALUED, isSub, reportCommand } from "./_util.js";
+import { APT_VALUED, isSub } from "./_util.js";
 
 export const rule: Rule = {
   id: "DL3014",

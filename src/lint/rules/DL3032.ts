@@ -1,7 +1,7 @@
 import type { Rule } from "../rule.js";
 import { hasCacheMount } from "../model.js";
 import { YUM_VALUED } from "./DL3030.js";
-import { isSub } from "./_util.js";
+import { isSub, isShippedStage } from "./_util.js";
 
 export const rule: Rule = {
   id: "DL3032",
@@ -9,7 +9,7 @@ export const rule: Rule = {
   source: "hadolint",
   description: "`yum clean all` missing after yum command.",
   example: "RUN yum install -y httpd-2.4.57",
-  note: "Not reported when /var/cache/yum is a cache mount or the RUN removes /var/cache/yum.",
+  note: "Not reported in stages that no image ships (neither the last stage nor the base of another). Not reported when /var/cache/yum is a cache mount or the RUN removes /var/cache/yum.",
   check(ctx, report) {
     for (const run of ctx.runs) {
       const installs = run.commands.filter(
@@ -22,6 +22,7 @@ export const rule: Rule = {
           ),
       );
       if (!installs.length) continue;
+      if (!isShippedStage(ctx, run.stage)) continue;
       if (hasCacheMount(run, "/var/cache/yum")) continue;
       const clean = run.commands.some(
         (rc) =>

@@ -48,11 +48,14 @@ export const rule: Rule = {
             // ARG X=$X style self-reference in the same ARG is still undefined; ENV a=1 b=$a is defined.
             seen.add(v.name);
             const s = suggest(v.name, scope.keys());
-            if (!strict && !s) continue;
-            report({
-              ins,
-              message: `Usage of undefined variable '$${v.name}'${s ? ` (did you mean $${s}?)` : ""}`,
-            });
+            const global = ctx.globalArgs.has(v.name);
+            if (!strict && !s && !global) continue;
+            const hint = global
+              ? ` (a global ARG: declare "ARG ${v.name}" in this stage to use it)`
+              : s
+                ? ` (did you mean $${s}?)`
+                : "";
+            report({ ins, message: `Usage of undefined variable '$${v.name}'${hint}` });
           }
         }
       }
