@@ -414,7 +414,12 @@ export class RegistryStore {
     return h;
   }
 
-  private async writeChunk(s: UploadState, body: AsyncIterable<Buffer>, length?: number): Promise<void> {
+  private async writeChunk(
+    s: UploadState,
+    body: AsyncIterable<Buffer>,
+    length?: number,
+    sync = false,
+  ): Promise<void> {
     const hash = await this.ensureHash(s);
     const path = `${this.uploadDir(s.repo, s.id)}/data`;
     const before = s.offset;
@@ -422,7 +427,7 @@ export class RegistryStore {
     if (w.size !== before) {
       await w.close();
       await this.driver.truncate(path, before);
-      return this.writeChunk(s, body, length);
+      return this.writeChunk(s, body, length, sync);
     }
     let n = 0;
     // Hash a copy so a failed chunk can be rolled back without re-reading the file.
@@ -437,7 +442,7 @@ export class RegistryStore {
       }
       if (length !== undefined && n !== length)
         throw new DockyardError("SIZE_INVALID", `chunk has ${n} bytes, declared ${length}`);
-      await w.commit(false);
+      await w.commit(sync);
     } catch (err) {
       await w.close();
       await this.driver.truncate(path, before).catch(() => {});
@@ -464,6 +469,7 @@ export class RegistryStore {
     return this.withSession(repo, id, async (s) => {
       const before = s.offset;
       const dataPath = `${this.uploadDir(repo, id)}/data`;
+      let synced = false;
       if (body) {
         if (opts.start !== undefined && opts.start !== s.offset)
           throw new DockyardError(
@@ -471,7 +477,8 @@ export class RegistryStore {
             `chunk starts at ${opts.start} but the upload has ${s.offset} bytes`,
             { offset: s.offset },
           );
-        await this.writeChunk(s, body, opts.length);
+        await this.writeChunk(s, body, opts.length, this.fsync);
+        synced = this.fsync;
       }
       const rollback = async (): Promise<void> => {
         if (s.offset !== before) {
@@ -499,7 +506,7 @@ export class RegistryStore {
         await this.driver.putContent(dataPath, "", { sync: false });
       }
       try {
-        if (this.fsync) {
+        if (this.fsync && !synced) {
           const w = await this.driver.writer(dataPath, true);
           await w.commit(true);
         }

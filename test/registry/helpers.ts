@@ -95,3 +95,12 @@ export async function startServer(
 export async function removeDir(d: string): Promise<void> {
   await rm(d, { recursive: true, force: true });
 }
+
+/** Writes an htpasswd file with one bcrypt ($2y$, as `htpasswd -B` writes) entry. */
+export async function writeHtpasswd(dir: string, user: string, password: string): Promise<string> {
+  const { writeFile } = await import("node:fs/promises");
+  const bcrypt = (await import("bcryptjs")).default;
+  const file = join(dir, "htpasswd");
+  await writeFile(file, `# test users\n${user}:${bcrypt.hashSync(password, 4).replace(/^\$2b\$/, "$2y$")}\n`);
+  return file;
+}

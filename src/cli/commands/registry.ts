@@ -164,7 +164,71 @@ Examples:
   },
 };
 
-export const commands: Command[] = [serve];
+const cert: Command = {
+  name: "registry cert",
+  summary: "Make a CA and a server certificate for the registry's TLS (ca.pem, cert.pem, key.pem)",
+  usage: "registry cert [--host NAME|IP]... [--out DIR] [--days N]",
+  help: `Creates a private CA (ECDSA P-256) and a server certificate it signs, with every --host as a
+subjectAltName (DNS names and IP addresses). Writes DIR/ca.pem, DIR/cert.pem (server cert + CA
+chain), DIR/key.pem (mode 0600) and DIR/ca-key.pem (keep it private). Give ca.pem to clients:
+  docker:  /etc/docker/certs.d/HOST:PORT/ca.crt
+  curl:    --cacert ca.pem
+
+Examples:
+  dockyard registry cert --host registry.example.com --host 10.0.0.5 --out certs
+  dockyard registry serve --tls-cert certs/cert.pem --tls-key certs/key.pem`,
+  flags: [
+    {
+      name: "host",
+      type: "string[]",
+      valueName: "NAME|IP",
+      description: "subjectAltName (default localhost and 127.0.0.1)",
+    },
+    { name: "out", type: "string", valueName: "DIR", description: "output directory", default: "certs" },
+    {
+      name: "days",
+      type: "string",
+      valueName: "N",
+      description: "server certificate validity in days",
+      default: "825",
+    },
+  ],
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const { createCertificates } = await import("../../registry/cert.js");
+    const hosts = (args.flags.host as string[] | undefined) ?? ["localhost", "127.0.0.1"];
+    const days = Number(args.flags.days);
+    if (!Number.isInteger(days) || days < 1)
+      throw new DockyardError("USAGE", "--days must be a positive integer");
+    const out = await createCertificates({ hosts, outDir: args.flags.out as string, days });
+    io.stdout.write(`wrote ${out.ca}, ${out.cert}, ${out.key} (SANs: ${hosts.join(", ")})\n`);
+    return ExitCode.ok;
+  },
+};
+
+const htpasswd: Command = {
+  name: "registry htpasswd",
+  summary: "Print an htpasswd line (bcrypt) for basic auth; the password is read from stdin",
+  usage: "registry htpasswd USER < password",
+  help: `Reads the password from stdin (first line) and prints USER:$2y$… for auth.htpasswd.path.
+
+Example:
+  printf '%s' "$PASSWORD" | dockyard registry htpasswd alice >> /etc/dockyard/htpasswd`,
+  flags: [{ name: "cost", type: "string", valueName: "N", description: "bcrypt cost", default: "10" }],
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const user = args.positionals[0];
+    if (!user || user.includes(":")) throw new DockyardError("USAGE", "give a user name (without ':')");
+    let input = "";
+    for await (const c of io.stdin) input += c.toString();
+    const password = input.split(/\r?\n/)[0] ?? "";
+    if (!password) throw new DockyardError("USAGE", "no password on stdin");
+    const bcrypt = (await import("bcryptjs")).default;
+    const hash = await bcrypt.hash(password, Number(args.flags.cost));
+    io.stdout.write(`${user}:${hash}\n`);
+    return ExitCode.ok;
+  },
+};
+
+export const commands: Command[] = [serve, cert, htpasswd];
 
 // --help shows every config key: fill it in lazily (the config module is small).
 serve.help = serve.help!.replace("@@CONFIG@@", await configHelp());

@@ -51,6 +51,9 @@ class FsWriter implements FileWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closed = false;
+  /** One write in flight while the next batch fills (double buffering keeps the socket reading). */
+  private inflight: Promise<void> | undefined;
+  private failed: unknown;
   constructor(
     private readonly fh: FileHandle,
     private readonly path: string,
@@ -59,21 +62,28 @@ class FsWriter implements FileWriter {
     this.size = initial;
   }
   async write(chunk: Buffer): Promise<void> {
+    if (this.failed) throw this.failed;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.size += chunk.length;
-    if (this.pendingBytes >= WRITE_BATCH) await this.flush();
+    if (this.pendingBytes >= WRITE_BATCH) {
+      if (this.inflight) await this.inflight;
+      if (this.failed) throw this.failed;
+      this.inflight = this.flush().catch((err) => {
+        this.failed = err;
+      });
+    }
   }
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const bufs = this.pending;
+    let list = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     try {
+      let total = 0;
+      for (const b of list) total += b.length;
       let written = 0;
-      const total = bufs.reduce((n, b) => n + b.length, 0);
       // writev may write partially; loop until every byte is down.
-      let list = bufs;
       while (written < total) {
         const r = await this.fh.writev(list);
         written += r.bytesWritten;
@@ -96,6 +106,11 @@ class FsWriter implements FileWriter {
     }
   }
   async commit(sync = true): Promise<void> {
+    if (this.inflight) await this.inflight;
+    if (this.failed) {
+      await this.close();
+      throw this.failed;
+    }
     await this.flush();
     try {
       if (sync) await this.fh.sync();
@@ -107,6 +122,7 @@ class FsWriter implements FileWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.inflight) await this.inflight;
     this.pending = [];
     await this.fh.close().catch(() => {});
   }
