@@ -364,6 +364,72 @@ const keyList: Command = {
   },
 };
 
+const keyImport: Command = {
+  name: "trust key import",
+  summary: "Import a PEM private key (plain, encrypted PKCS#8, or notary's export) into the key store",
+  usage: "trust key import [flags] FILE",
+  help: `The key is re-encrypted with the role's passphrase (root: DOCKYARD_TRUST_ROOT_PASSPHRASE, others:
+DOCKYARD_TRUST_REPOSITORY_PASSPHRASE); an encrypted input is opened with the same passphrase.
+Root keys go to the root key directory (--root-dir).
+
+Examples:
+  dockyard trust key import --role targets --gun 127.0.0.1:5000/team/app targets.pem
+  dockyard trust key import --name alice alice.key`,
+  flags: [
+    {
+      name: "role",
+      type: "string",
+      valueName: "ROLE",
+      description: "root, targets, delegation (default: the file's role: header, else delegation)",
+    },
+    { name: "gun", type: "string", valueName: "GUN", description: "repository the key belongs to" },
+    { name: "name", type: "string", valueName: "NAME", description: "a label (signer name)" },
+    ...SERVER_FLAGS.slice(3),
+  ],
+  async run(a, io) {
+    const [file] = one(a, "FILE");
+    const { t, settings } = await trust(a, io);
+    const ks = new t.KeyStore(t.trustDirs(process.env, settings.dirs), t.envPassphrases(settings.prompt));
+    const info = await ks.importPem(await readFile(file!, "utf8"), {
+      role: a.flags.role as string | undefined,
+      gun: a.flags.gun as string | undefined,
+      name: a.flags.name as string | undefined,
+    });
+    io.stdout.write(`Imported ${info.role} key ${info.id}\n`);
+    return ExitCode.ok;
+  },
+};
+
+const keyExport: Command = {
+  name: "trust key export",
+  summary: "Export a private key as encrypted PKCS#8 PEM (notary's layout, with role/gun headers)",
+  usage: "trust key export [flags] KEY-ID",
+  help: `--plain writes the key unencrypted (PKCS#8), the form 'notary key import' (0.7) accepts; keep such a file
+offline and delete it after use.`,
+  flags: [
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      valueName: "FILE",
+      description: "write here (default stdout)",
+    },
+    { name: "plain", type: "boolean", description: "unencrypted PKCS#8 (for notary key import)" },
+    ...SERVER_FLAGS.slice(3),
+  ],
+  async run(a, io) {
+    const [id] = one(a, "KEY-ID");
+    const { t, settings } = await trust(a, io);
+    const ks = new t.KeyStore(t.trustDirs(process.env, settings.dirs), t.envPassphrases(settings.prompt));
+    const pem = await ks.exportPem(id!, { plain: a.flags.plain === true });
+    if (a.flags.output) {
+      await writeFile(String(a.flags.output), pem, { mode: 0o600 });
+      io.stderr.write(`Exported key ${id} to ${a.flags.output}\n`);
+    } else io.stdout.write(pem);
+    return ExitCode.ok;
+  },
+};
+
 const keyRotate: Command = {
   name: "trust key rotate",
   summary: "Rotate a repository's root, targets, snapshot or timestamp key",
@@ -492,6 +558,8 @@ export const commands: Command[] = [
   revoke,
   keyGenerate,
   keyList,
+  keyImport,
+  keyExport,
   keyRotate,
   signerAdd,
   signerRemove,

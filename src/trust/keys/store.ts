@@ -221,6 +221,52 @@ export class KeyStore {
     return out;
   }
 
+  /**
+   * Imports a PEM private key: PKCS#8 (plain or encrypted), SEC1 EC or PKCS#1 RSA, optionally with
+   * notary's `role:`/`gun:` header lines inside the block. An encrypted key is opened with the
+   * role's passphrase. The key is stored re-encrypted under this store's scheme.
+   */
+  async importPem(
+    pem: string,
+    meta: { role?: string; gun?: string; name?: string } = {},
+  ): Promise<StoredKeyInfo> {
+    const headerRole = /^role: *(.+)$/m.exec(pem)?.[1]?.trim();
+    const headerGun = /^gun: *(.+)$/m.exec(pem)?.[1]?.trim();
+    const role = meta.role ?? headerRole ?? "delegation";
+    const clean = pem.replace(/^(role|gun|path): .*\r?\n/gm, "").replace(/-----\r?\n\r?\n/, "-----\n");
+    let key: KeyObject;
+    try {
+      key = clean.includes("ENCRYPTED")
+        ? createPrivateKey({
+            key: clean,
+            format: "pem",
+            passphrase: await this.passphrase({ role, gun: meta.gun ?? headerGun, confirm: false }),
+          })
+        : createPrivateKey(clean);
+    } catch (e) {
+      throw new DockyardError(
+        "USAGE",
+        `cannot read the private key (${(e as Error).message}); give a PEM private key (and the right passphrase if it is encrypted)`,
+      );
+    }
+    const { publicTufKey } = await import("./generate.js");
+    return this.add(key, publicTufKey(key), { role, gun: meta.gun ?? headerGun, name: meta.name });
+  }
+
+  /** Exports a key as notary does: encrypted PKCS#8 PEM (AES-256-CBC, PBES2) with `role:`/`gun:` headers. */
+  async exportPem(id: string, opts: { plain?: boolean } = {}): Promise<string> {
+    const info = (await this.list()).find((k) => k.id === id || k.id.startsWith(id));
+    if (!info) throw new DockyardError("NOT_FOUND", `no private key ${id}`);
+    const key = await this.privateKey(info.id);
+    if (opts.plain) return key.export({ type: "pkcs8", format: "pem" }).toString();
+    const pass = await this.passphrase({ role: info.role, gun: info.gun, confirm: false });
+    const pem = key
+      .export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: pass })
+      .toString();
+    const headers = [`role: ${info.role}`, ...(info.gun ? [`gun: ${info.gun}`] : [])].join("\n");
+    return pem.replace(/^(-----BEGIN [A-Z ]+-----)\n/, `$1\n${headers}\n\n`);
+  }
+
   async remove(id: string): Promise<void> {
     const info = (await this.list()).find((k) => k.id === id);
     if (info) await rm(info.path, { force: true });

@@ -239,12 +239,19 @@ export class NotaryService {
         }
         verifyRoleSignatures(
           newRootDoc,
-          "root (signed by the current root's keys)",
+          `root v${nr.version}`,
           oldRoot.signed.roles.root!,
           oldRoot.signed.keys,
+          `of the current root v${oldRoot.signed.version} (a rotation must be signed by the old root keys)`,
         );
       }
-      verifyRoleSignatures(newRootDoc, "root (signed by its own root keys)", nr.roles.root!, nr.keys);
+      verifyRoleSignatures(
+        newRootDoc,
+        `root v${nr.version}`,
+        nr.roles.root!,
+        nr.keys,
+        "of its own root role",
+      );
       checkRootKeys(nr, gun, now);
       root = nr;
     } else if (oldRoot) {

@@ -143,16 +143,18 @@ export class TufClient {
       // 5.3.4 Check signatures: a threshold of the trusted root's root keys …
       verifyRoleSignatures(
         doc,
-        `root v${next} (by the keys of trusted root v${current.signed.version})`,
+        `root v${next}`,
         current.signed.roles.root!,
         current.signed.keys,
+        `of the trusted root v${current.signed.version} (a rotation must be signed by the old root keys)`,
       );
       //       … and a threshold of the new root's own root keys.
       verifyRoleSignatures(
         doc,
-        `root v${next} (by its own root keys)`,
+        `root v${next}`,
         doc.signed.roles.root!,
         doc.signed.keys,
+        "of its own root role",
       );
       // 5.3.5 Check for a rollback attack: the version must be exactly N+1.
       if (doc.signed.version !== next) {

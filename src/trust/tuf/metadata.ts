@@ -179,7 +179,10 @@ export function verifyRoleSignatures(
   roleName: string,
   role: RoleKeys,
   keys: Record<string, TufKey>,
+  /** Whose keys these are, for messages (default "trusted for <role>"). */
+  whose?: string,
 ): void {
+  const by = whose ?? `trusted for ${roleName}`;
   const msg = canonicalBytes(doc.signed);
   const trusted = new Set(role.keyids);
   const good = new Set<string>();
@@ -199,19 +202,19 @@ export function verifyRoleSignatures(
   if (good.size === 0 && bad > 0) {
     throw new TrustError(
       "signature",
-      `${roleName} metadata has a signature that does not verify (content changed after signing?)`,
+      `${roleName} metadata has a signature by a key ${by} that does not verify (content changed after signing?)`,
     );
   }
   if (good.size === 0) {
     throw new TrustError(
       "signature",
-      `${roleName} metadata is not signed by any key trusted for ${roleName}` +
-        (unknown ? ` (${unknown} signature(s) by unknown keys)` : ""),
+      `${roleName} metadata is not signed by any key ${by}` +
+        (unknown ? ` (${unknown} signature(s) by other keys)` : ""),
     );
   }
   throw new TrustError(
     "threshold",
-    `${roleName} metadata has ${good.size} valid signature(s), its threshold is ${role.threshold}`,
+    `${roleName} metadata has ${good.size} valid signature(s) by keys ${by}, the threshold is ${role.threshold}`,
   );
 }
 
