@@ -52,6 +52,8 @@ export interface RegistryConfig {
   trust: {
     /** Repository globs whose tags must be signed (`team/*`, `prod/**`, `app@notary,gpg`). */
     require: string[];
+    /** Trust policy file (YAML): per-repository gpg/sigstore/notary requirements with keys. */
+    policy: string;
   };
   http: {
     /** Seconds an idle keep-alive connection stays open. */
@@ -72,7 +74,7 @@ export const DEFAULT_CONFIG: RegistryConfig = {
   auth: { htpasswd: { path: "", realm: "dockyard" } },
   tls: { cert: "", key: "" },
   http: { keepAliveSeconds: 75, shutdownGraceSeconds: 30 },
-  trust: { require: [] },
+  trust: { require: [], policy: "" },
 };
 
 /** Config keys (dotted), their environment variable, type and description: used by --help and the README. */
@@ -163,6 +165,12 @@ export const CONFIG_KEYS: {
     env: "DOCKYARD_TRUST_REQUIRE",
     type: "list",
     description: "repository globs whose tags must be signed (comma-separated in env)",
+  },
+  {
+    key: "trust.policy",
+    env: "DOCKYARD_TRUST_POLICY",
+    type: "string",
+    description: "trust policy file (gpg/sigstore/notary rules with keys) enforced on pulls by tag",
   },
   {
     key: "http.keepAliveSeconds",

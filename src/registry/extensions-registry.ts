@@ -24,6 +24,7 @@ export interface ExtensionProvider {
 /** Built-in providers, loaded lazily so `serve` does not pay for rooms it does not use. */
 const LAZY: (() => Promise<ExtensionProvider[]>)[] = [
   async () => [(await import("../trust/server/provider.js")).trustProvider],
+  async () => [(await import("../trust/signatures/provider.js")).signaturesProvider],
 ];
 
 export const EXTENSION_PROVIDERS: ExtensionProvider[] = [];

@@ -119,7 +119,7 @@ test(
         [...common, "copy", "--dest-tls-verify=false", `oci:${join(dir, "img")}:v1`, `docker://${ref0}`],
         { env },
       );
-      await reg.extension.add(reg.ctx, "sigtest/flip", manifestDigest, flipped);
+      await reg.core.add(reg.ctx, "sigtest/flip", manifestDigest, flipped);
       assert.equal((await client.getSimpleSignatures("sigtest/flip", manifestDigest)).length, 1);
       await assert.rejects(pull(ref0, "out3"), (e: Error & { stderr?: string }) =>
         /signature/i.test(e.stderr ?? e.message),

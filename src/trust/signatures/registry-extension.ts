@@ -8,6 +8,11 @@ import { readGpgSignatureUnverified } from "./gpg.js";
 import { parsePayload } from "./simple-signing.js";
 import { signatureLayers, signatureTag, type CosignSignature } from "./cosign.js";
 import { signatureKindVerifiers, type SignatureSource } from "./verify.js";
+import type {
+  ExtensionContext as RegistryExtensionContext,
+  RegistryExtension,
+} from "../../registry/extension.js";
+import { isPathNotFound } from "../../registry/storage/driver.js";
 
 /**
  * The registry side of "signatures that travel with images":
@@ -370,5 +375,108 @@ export class SignatureExtension {
         `${repo}:${tag} is signed (${oldDigest}); the trust policy refuses to replace it with unsigned ${newDigest}: push by digest, sign it, then tag it`,
       );
     }
+  }
+}
+
+// ------------------------------------------------------------------ mounting on dockyard's registry
+
+const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+/** The registry's context narrowed to what the signature extension uses. */
+export function adaptRegistryContext(
+  ctx: RegistryExtensionContext,
+  prefix = "extensions/signatures",
+): ExtensionContext {
+  const p = (path: string) => `${prefix}/${path}`.replace(/\/+/g, "/").replace(/\/$/, "");
+  return {
+    storage: {
+      async get(path) {
+        try {
+          return await ctx.storage.getContent(p(path));
+        } catch (err) {
+          if (isPathNotFound(err)) return undefined;
+          throw err;
+        }
+      },
+      async put(path, data) {
+        await ctx.storage.putContent(p(path), data, { sync: ctx.config.storage.fsync });
+      },
+      async list(dir) {
+        const base = dir.endsWith("/") ? dir : `${dir}/`;
+        return (await ctx.storage.list(p(dir))).map((n) => `${base}${n}`);
+      },
+      async delete(path) {
+        await ctx.storage.delete(p(path));
+      },
+    },
+    authorize: async (req, res, repo, actions) =>
+      (await ctx.authorize(req, res, repo, actions)) !== undefined,
+    resolve: async (repo, reference) => ctx.resolve(repo, reference),
+    getManifest: async (repo, digest) => {
+      if (!ctx.resolve(repo, digest)) return undefined;
+      return await ctx.manifestBytes(digest);
+    },
+    getBlob: async (repo, digest) => {
+      if (!ctx.store.isBlobLinked(repo, digest)) return undefined;
+      const stream = await ctx.store.openBlob(digest);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of stream as AsyncIterable<Buffer>) {
+        size += c.length;
+        if (size > MAX_PAYLOAD_BYTES) {
+          stream.destroy();
+          return undefined;
+        }
+        chunks.push(c);
+      }
+      return Buffer.concat(chunks);
+    },
+    referrers: async (repo, digest) =>
+      ctx.store.referrers(repo, digest).map((d) => ({
+        digest: d.digest as Digest,
+        ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+      })),
+    // The registry does not know every name clients use for it: compare repository paths.
+    host: undefined,
+  };
+}
+
+/**
+ * The signature extension as a dockyard RegistryExtension: serves the signatures API and applies
+ * the policy file's gpg/sigstore rules (trust.policy) on manifest GETs by tag and tag writes.
+ */
+export class SignaturesRegistryExtension implements RegistryExtension {
+  readonly name = "signatures";
+  readonly core: SignatureExtension;
+  private ctx?: ExtensionContext;
+
+  constructor(opts: SignatureExtensionOptions = {}) {
+    this.core = new SignatureExtension(opts);
+  }
+
+  async init(ctx: RegistryExtensionContext): Promise<void> {
+    this.ctx = adaptRegistryContext(ctx);
+  }
+
+  private context(): ExtensionContext {
+    if (!this.ctx) throw new DockyardError("INTERNAL", "signatures extension used before init");
+    return this.ctx;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    return this.core.handle(req, res, this.context());
+  }
+
+  async beforeManifestGet(repo: string, reference: string, desc: ManifestDescriptor): Promise<void> {
+    await this.core.beforeManifestGet(this.context(), repo, reference, desc);
+  }
+
+  async beforeTagWrite(
+    repo: string,
+    tag: string,
+    newDigest: Digest,
+    oldDigest: Digest | undefined,
+  ): Promise<void> {
+    await this.core.beforeTagWrite(this.context(), repo, tag, newDigest, oldDigest);
   }
 }

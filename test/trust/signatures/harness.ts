@@ -1,11 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
+import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,11 +7,19 @@ import { createGzip } from "node:zlib";
 import { createHash } from "node:crypto";
 import { pack } from "tar-stream";
 import type { AddressInfo } from "node:net";
-import { DockyardError } from "../../../src/image/errors.js";
 import { digestOf, type Digest } from "../../../src/image/digest.js";
 import { atomicWriteFile } from "../../../src/util/fs.js";
-import type { ExtensionContext, ExtensionStorage } from "../../../src/trust/signatures/registry-extension.js";
-import { SignatureExtension } from "../../../src/trust/signatures/registry-extension.js";
+import {
+  adaptRegistryContext,
+  SignatureExtension,
+  SignaturesRegistryExtension,
+  type ExtensionContext,
+  type ExtensionStorage,
+} from "../../../src/trust/signatures/registry-extension.js";
+import { createRegistry, type Registry } from "../../../src/registry/index.js";
+import type { RegistryConfig } from "../../../src/registry/config.js";
+import type { ExtensionContext as RegistryExtensionContext } from "../../../src/registry/extension.js";
+import type { PolicyDocument } from "../../../src/trust/policy-file.js";
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -57,121 +59,48 @@ export function fsStorage(root: string): ExtensionStorage {
   };
 }
 
-/**
- * The CNCF reference registry (distribution 2.8) behind a small front that mounts the signature
- * extension: the way the extension plugs into any registry, used until dockyard's own registry
- * mounts it. Stop with `stop()`.
- */
-export interface FrontedRegistry {
+/** dockyard's registry with the signature extension, on a free 127.0.0.1 port with a temp data dir. */
+export interface SignatureTestRegistry {
   host: string;
-  extension: SignatureExtension;
+  url: string;
+  extension: SignaturesRegistryExtension;
+  core: SignatureExtension;
   ctx: ExtensionContext;
+  registry: Registry;
   stop(): Promise<void>;
 }
 
-function waitFor(url: string, ms = 10000): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () =>
-      fetch(url)
-        .then(() => resolve())
-        .catch(() =>
-          Date.now() > until ? reject(new Error(`${url} did not come up`)) : setTimeout(tick, 100),
-        );
-    tick();
-  });
-}
-
-export async function startSignatureRegistry(extension = new SignatureExtension()): Promise<FrontedRegistry> {
-  const dir = await mkdtemp(join(tmpdir(), "dockyard-sig-reg-"));
-  const backPort = await freePort();
-  await writeFile(
-    join(dir, "config.yml"),
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${backPort}\n`,
-  );
-  const child: ChildProcess = spawn("docker-registry", ["serve", join(dir, "config.yml")], {
-    stdio: "ignore",
-  });
-  const back = `http://127.0.0.1:${backPort}`;
-  await waitFor(`${back}/v2/`);
-  const frontPort = await freePort();
-  const host = `127.0.0.1:${frontPort}`;
-  const ctx: ExtensionContext = {
-    host,
-    storage: fsStorage(join(dir, "ext")),
-    authorize: async () => true,
-    resolve: async (repo, reference) => {
-      const res = await fetch(`${back}/v2/${repo}/manifests/${reference}`, {
-        method: "HEAD",
-        headers: {
-          Accept:
-            "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json",
-        },
-      });
-      if (!res.ok) return undefined;
-      return {
-        mediaType: res.headers.get("content-type") ?? "",
-        digest: res.headers.get("docker-content-digest") as Digest,
-        size: Number(res.headers.get("content-length")),
-      };
-    },
-    getManifest: async (repo, digest) => {
-      const res = await fetch(`${back}/v2/${repo}/manifests/${digest}`, {
-        headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
-      });
-      return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
-    },
-    getBlob: async (repo, digest) => {
-      const res = await fetch(`${back}/v2/${repo}/blobs/${digest}`);
-      return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
-    },
+export async function startSignatureRegistry(
+  opts: { policy?: PolicyDocument; config?: Record<string, unknown> } = {},
+): Promise<SignatureTestRegistry> {
+  const data = await mkdtemp(join(tmpdir(), "dockyard-sig-reg-"));
+  const extension = new SignaturesRegistryExtension(opts.policy ? { policy: opts.policy } : {});
+  let registryCtx: RegistryExtensionContext | undefined;
+  const capture = {
+    name: "signatures-test-capture",
+    init: async (c: RegistryExtensionContext) => void (registryCtx = c),
   };
-  const manifestRe = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      try {
-        if (await extension.handle(req, res, ctx)) return;
-        const m = manifestRe.exec(new URL(req.url ?? "/", "http://x").pathname);
-        if (m && (req.method === "GET" || req.method === "HEAD")) {
-          const desc = await ctx.resolve(m[1]!, m[2]!);
-          if (desc) await extension.beforeManifestGet(ctx, m[1]!, m[2]!, desc);
-        }
-        const up = httpRequest(
-          `${back}${req.url}`,
-          { method: req.method, headers: { ...req.headers, host: `127.0.0.1:${backPort}` } },
-          (ur) => {
-            const headers = { ...ur.headers };
-            if (headers.location) headers.location = headers.location.replace(back, `http://${host}`);
-            res.writeHead(ur.statusCode ?? 502, headers);
-            ur.pipe(res);
-          },
-        );
-        up.on("error", (e) => {
-          res.statusCode = 502;
-          res.end(String(e));
-        });
-        req.pipe(up);
-      } catch (err) {
-        const status = err instanceof DockyardError && err.code === "DENIED" ? 403 : 500;
-        const body = JSON.stringify({
-          errors: [{ code: status === 403 ? "DENIED" : "UNKNOWN", message: (err as Error).message }],
-        });
-        res.writeHead(status, { "Content-Type": "application/json" });
-        res.end(body);
-      }
-    })();
+  const registry = await createRegistry({
+    config: {
+      data,
+      log: { accessLog: false, level: "off" },
+      storage: { delete: { enabled: true } },
+      ...(opts.config ?? {}),
+    } as RegistryConfig,
+    extensions: [extension, capture],
   });
-  await new Promise<void>((r) => server.listen(frontPort, "127.0.0.1", r));
+  const l = await registry.listen({ listen: "127.0.0.1:0" });
+  const host = `127.0.0.1:${l.port}`;
   return {
     host,
+    url: l.url,
     extension,
-    ctx,
+    core: extension.core,
+    ctx: adaptRegistryContext(registryCtx!),
+    registry,
     stop: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-      await rm(dir, { recursive: true, force: true });
+      await registry.close(1000);
+      await rm(data, { recursive: true, force: true });
     },
   };
 }
