@@ -2,8 +2,8 @@
 // cache (path, size, mtime, inode, mode → content digest), so a no-change rebuild re-reads no file
 // and an edit re-hashes only what changed.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, readFile, readdir, readlink, realpath } from "node:fs/promises";
+import { createReadStream, lstatSync, readdirSync, readlinkSync, readFileSync } from "node:fs";
+import { lstat, readFile, realpath } from "node:fs/promises";
 import { join, posix, dirname, basename } from "node:path";
 import { atomicWriteFile } from "../util/fs.js";
 import { DockyardError } from "../image/errors.js";
@@ -87,21 +87,20 @@ export class BuildContext {
       mtimeMs: rootSt.mtimeMs,
       ino: rootSt.ino,
     });
-    await ctx.walk("");
+    ctx.walk("");
     return ctx;
   }
 
-  /** Returns true when something under `rel` was included. */
-  private async walk(rel: string): Promise<boolean> {
+  /** Returns true when something under `rel` was included. Sync on purpose: thousands of lstat calls. */
+  private walk(rel: string): boolean {
     const abs = rel ? join(this.root, rel) : this.root;
-    const names = await readdir(abs);
     let any = false;
-    const included = await mapLimit(names, 32, async (name) => {
+    for (const name of readdirSync(abs)) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat(join(abs, name));
+      const st = lstatSync(join(abs, name));
       const excluded = this.matcher.matches(r);
       if (st.isDirectory()) {
-        if (excluded && !this.matcher.mayReincludeUnder(r)) return false;
+        if (excluded && !this.matcher.mayReincludeUnder(r)) continue;
         const e: ContextEntry = {
           rel: r,
           type: "dir",
@@ -111,14 +110,15 @@ export class BuildContext {
           ino: st.ino,
         };
         this.entries.set(r, e);
-        const child = await this.walk(r);
+        const child = this.walk(r);
         if (excluded && !child) {
           this.entries.delete(r);
-          return false;
+          continue;
         }
-        return true;
+        any = true;
+        continue;
       }
-      if (excluded) return false;
+      if (excluded) continue;
       const e: ContextEntry = {
         rel: r,
         type: st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other",
@@ -127,11 +127,10 @@ export class BuildContext {
         mtimeMs: st.mtimeMs,
         ino: st.ino,
       };
-      if (e.type === "symlink") e.linkname = await readlink(join(abs, name));
+      if (e.type === "symlink") e.linkname = readlinkSync(join(abs, name));
       this.entries.set(r, e);
-      return true;
-    });
-    for (const i of included) any ||= i;
+      any = true;
+    }
     return any;
   }
 
@@ -143,12 +142,14 @@ export class BuildContext {
       return (e.digest = row[4]);
     }
     const h = createHash("sha256");
-    await new Promise<void>((resolve, reject) => {
-      const s = createReadStream(join(this.root, e.rel));
-      s.on("data", (c) => h.update(c));
-      s.on("end", resolve);
-      s.on("error", reject);
-    });
+    if (e.size <= 4 << 20) h.update(readFileSync(join(this.root, e.rel)));
+    else
+      await new Promise<void>((resolve, reject) => {
+        const s = createReadStream(join(this.root, e.rel));
+        s.on("data", (c) => h.update(c));
+        s.on("end", resolve);
+        s.on("error", reject);
+      });
     this.hashedFiles++;
     e.digest = "sha256:" + h.digest("hex");
     this.statCache.set(e.rel, [e.size, e.mtimeMs, e.ino, e.mode, e.digest]);

@@ -2,20 +2,20 @@
 // it when dest is a directory or ends with "/"); a directory source has its contents copied;
 // modes and mtimes are kept, owners become --chown (default 0:0), --chmod replaces the mode of
 // everything copied; missing parents are created 0755 owned by the --chown user.
+import { chmod, lchown, lstat, lutimes, mkdir, rm, writeFile } from "node:fs/promises";
 import {
-  chmod,
-  copyFile,
-  lchown,
-  lstat,
-  lutimes,
-  mkdir,
-  readdir,
-  readlink,
-  rm,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
-import { constants } from "node:fs";
+  chmodSync,
+  constants,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { join, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { resolveInRoot } from "./fsutil.js";
@@ -114,24 +114,25 @@ export interface TreeSource {
   include?: (relUnderSource: string) => boolean;
 }
 
-async function copyMeta(
+function copyMetaSync(
   dst: string,
   st: { mode: number; mtime: Date },
   isDir: boolean,
   o: CopyOpts,
   keepOwner?: Owner,
-) {
+): void {
   const owner = o.owner ?? keepOwner ?? { uid: 0, gid: 0 };
-  await lchown(dst, owner.uid, owner.gid);
+  lchownSync(dst, owner.uid, owner.gid);
   const mode = o.chmod ? o.chmod(st.mode & 0o7777, isDir) : st.mode & 0o7777;
-  await chmod(dst, mode);
-  await lutimes(dst, st.mtime, st.mtime);
+  chmodSync(dst, mode);
+  lutimesSync(dst, st.mtime, st.mtime);
 }
 
 /**
  * Copies `srcHost` (already resolved; a file, dir or symlink) to the host path `dstHost`.
  * Directories merge into an existing directory. Symlinks inside are copied as links, never followed.
  * `preserveOwner` keeps the source's uid/gid (COPY --from without --chown, ADD archives).
+ * Sync fs calls on purpose: COPY of thousands of small files is bound by per-call overhead.
  */
 export async function copyEntry(
   srcHost: string,
@@ -141,43 +142,56 @@ export async function copyEntry(
   rel = "",
   preserveOwner = false,
 ): Promise<number> {
-  const st = await lstat(srcHost);
+  return copyEntrySync(srcHost, dstHost, o, include, rel, preserveOwner);
+}
+
+function lstatOrUndefined(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+export function copyEntrySync(
+  srcHost: string,
+  dstHost: string,
+  o: CopyOpts,
+  include?: (rel: string) => boolean,
+  rel = "",
+  preserveOwner = false,
+): number {
+  const st = lstatSync(srcHost);
   const keep = preserveOwner ? { uid: st.uid, gid: st.gid } : undefined;
   let count = 0;
+  const existing = lstatOrUndefined(dstHost);
   if (st.isDirectory()) {
-    const existing = await lstat(dstHost).catch(() => undefined);
-    let created = false;
-    if (existing && !existing.isDirectory()) await rm(dstHost, { recursive: true, force: true });
-    if (!existing || !existing.isDirectory()) {
-      await mkdir(dstHost);
-      created = true;
-    }
-    const names = (await readdir(srcHost)).sort();
-    for (const name of names) {
+    if (existing && !existing.isDirectory()) rmSync(dstHost, { recursive: true, force: true });
+    if (!existing || !existing.isDirectory()) mkdirSync(dstHost);
+    for (const name of readdirSync(srcHost).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       if (include && !include(r)) continue;
-      count += await copyEntry(join(srcHost, name), join(dstHost, name), o, include, r, preserveOwner);
+      count += copyEntrySync(join(srcHost, name), join(dstHost, name), o, include, r, preserveOwner);
     }
-    void created; // an existing directory takes the source directory's metadata too (as fsutil does)
-    await copyMeta(dstHost, st, true, o, keep);
+    // an existing directory takes the source directory's metadata too (as fsutil's copy does)
+    copyMetaSync(dstHost, st, true, o, keep);
     return count + 1;
   }
-  const existing = await lstat(dstHost).catch(() => undefined);
   if (existing) {
     if (existing.isDirectory())
       throw new DockyardError("USAGE", `cannot copy a file over the directory ${dstHost}`);
-    await rm(dstHost, { force: true });
+    rmSync(dstHost, { force: true });
   }
   if (st.isSymbolicLink()) {
-    await symlink(await readlink(srcHost), dstHost);
+    symlinkSync(readlinkSync(srcHost), dstHost);
     const owner = o.owner ?? keep ?? { uid: 0, gid: 0 };
-    await lchown(dstHost, owner.uid, owner.gid);
-    await lutimes(dstHost, st.mtime, st.mtime);
+    lchownSync(dstHost, owner.uid, owner.gid);
+    lutimesSync(dstHost, st.mtime, st.mtime);
     return 1;
   }
   if (st.isFile()) {
-    await copyFile(srcHost, dstHost, constants.COPYFILE_FICLONE);
-    await copyMeta(dstHost, st, false, o, keep);
+    copyFileSync(srcHost, dstHost, constants.COPYFILE_FICLONE);
+    copyMetaSync(dstHost, st, false, o, keep);
     return 1;
   }
   return 0; // devices, sockets and fifos are not copied from a context

@@ -1,5 +1,4 @@
 // .dockerignore exactly as Docker/BuildKit read it: moby/patternmatcher + ignorefile.ReadAll.
-import { posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
 
 export interface IgnorePattern {
@@ -104,14 +103,18 @@ export class PatternMatcher {
   /** patternmatcher.MatchesOrParentMatches: is `file` (slash path relative to the context) excluded? */
   matches(file: string): boolean {
     let matched = false;
-    const parent = posix.dirname(file);
-    const parentDirs = parent === "." ? [] : parent.split("/");
+    let parents: string[] | undefined;
     for (const p of this.patterns) {
       if (p.exclusion !== matched) continue;
       let m = p.regex.test(file);
-      if (!m && parentDirs.length) {
-        for (let i = 0; i < parentDirs.length; i++) {
-          if (p.regex.test(parentDirs.slice(0, i + 1).join("/"))) {
+      if (!m) {
+        if (!parents) {
+          parents = [];
+          for (let i = file.indexOf("/"); i >= 0; i = file.indexOf("/", i + 1))
+            parents.push(file.slice(0, i));
+        }
+        for (const parent of parents) {
+          if (p.regex.test(parent)) {
             m = true;
             break;
           }

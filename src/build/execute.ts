@@ -499,14 +499,18 @@ export class Executor {
       const cached = !!rec;
       if (!rec) {
         const created = this.created;
+        const tm = timer(st.original);
         const m = await mountOverlay(await this.lowerDirs(s), this.o.store.tmp);
+        tm("mount");
         let layer: LayerRecord | undefined;
         try {
           await work(m, h);
+          tm("work");
           const names = await readdir(m.upper);
           if (names.length > 0) {
             const tmpBlob = join(m.dir, "layer.tar.gz");
             const blob = await diffToLayer(m.upper, tmpBlob, { epoch: this.o.epoch });
+            tm("diff");
             layer = {
               mediaType: MediaType.ociLayerGzip,
               digest: blob.digest,
@@ -518,6 +522,7 @@ export class Executor {
             await m.release({ keepUpper: true });
             await adoptUpper(m.upper, this.o.store.layerDir(blob.diffID));
             await rm(m.dir, { recursive: true, force: true });
+            tm("adopt");
           } else await m.release();
         } catch (err) {
           await m.release();
@@ -973,6 +978,17 @@ export class Executor {
       await rm(tmp, { recursive: true, force: true });
     }
   }
+}
+
+/** DOCKYARD_TIMING=1: phase timings of each filesystem step on stderr (for profiling). */
+function timer(label: string): (phase: string) => void {
+  if (process.env.DOCKYARD_TIMING !== "1") return () => {};
+  let t = Date.now();
+  return (phase) => {
+    const now = Date.now();
+    process.stderr.write(`[timing] ${label.split("\n")[0]!.slice(0, 40)} ${phase} ${now - t}ms\n`);
+    t = now;
+  };
 }
 
 async function isArchive(host: string): Promise<boolean> {

@@ -3,7 +3,16 @@
 // the new layer: it is turned into a tar with whiteouts, and (renamed) becomes the next lowerdir.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { createReadStream, createWriteStream } from "node:fs";
+import {
+  closeSync,
+  createWriteStream,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+} from "node:fs";
+import { TarWriter } from "./tarwriter.js";
 import {
   chmod,
   lchown,
@@ -12,8 +21,6 @@ import {
   lutimes,
   mkdir,
   mkdtemp,
-  readdir,
-  readlink,
   rename,
   rm,
   symlink,
@@ -68,7 +75,7 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
   // relative lowerdirs (resolved from cwd by mount(2)) keep the option string short
   const common = commonParent(lowerList);
   const lowerOpt = lowerList.map((l) => (common ? posix.relative(common, l) : l)).join(":");
-  const opts = `lowerdir=${lowerOpt},upperdir=${upper},workdir=${work},redirect_dir=off,index=off,metacopy=off`;
+  const opts = `lowerdir=${lowerOpt},upperdir=${upper},workdir=${work},redirect_dir=off,index=off,metacopy=off,volatile`;
   if (opts.length > 4000)
     throw new DockyardError("UNSUPPORTED", `too many layers for one overlay mount (${lowers.length})`);
   let mounted = false;
@@ -191,7 +198,7 @@ export interface DiffOptions {
 
 export function gzipLevel(): number {
   const v = Number(process.env.DOCKYARD_GZIP_LEVEL);
-  return Number.isInteger(v) && v >= 0 && v <= 9 ? v : 6;
+  return Number.isInteger(v) && v >= 0 && v <= 9 ? v : 1;
 }
 
 /**
@@ -205,25 +212,27 @@ export async function diffToLayer(
   opts: DiffOptions = {},
 ): Promise<LayerBlob> {
   const { opaque } = await readOpaqueDirs(upper);
-  const pack = tar.pack();
   const inodes = new Map<string, string>();
-  const clamp = (d: Date): Date =>
-    opts.epoch !== undefined && d.getTime() > opts.epoch * 1000 ? new Date(opts.epoch * 1000) : d;
+  const epochMs = opts.epoch !== undefined ? opts.epoch * 1000 : undefined;
+  const mtimeOf = (ms: number) => Math.floor((epochMs !== undefined && ms > epochMs ? epochMs : ms) / 1000);
 
+  const gzip = createGzip({ level: opts.gzipLevel ?? gzipLevel(), chunkSize: 256 * 1024 });
+  const gz = new HashCount();
+  const done = pipeline(gzip, gz, createWriteStream(outPath));
+  done.catch(() => {});
+  const tw = new TarWriter(gzip);
+  const buf = Buffer.allocUnsafe(1 << 20);
+
+  // Sync fs calls on purpose: a diff of thousands of small files is bound by per-call overhead.
   const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(rel ? join(upper, rel) : upper)).sort();
+    const names = readdirSync(rel ? join(upper, rel) : upper).sort();
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
       const abs = join(upper, r);
-      const st = await lstat(abs);
-      const base = {
-        mode: st.mode & 0o7777,
-        uid: st.uid,
-        gid: st.gid,
-        mtime: clamp(st.mtime),
-      };
+      const st = lstatSync(abs);
+      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: mtimeOf(st.mtimeMs) };
       if (st.isCharacterDevice() && st.rdev === 0) {
-        await entry(pack, {
+        await tw.entry({
           ...base,
           name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`,
           type: "file",
@@ -233,23 +242,36 @@ export async function diffToLayer(
         continue;
       }
       if (st.isDirectory()) {
-        await entry(pack, { ...base, name: r + "/", type: "directory" });
+        await tw.entry({ ...base, name: r + "/", type: "directory" });
         if (opaque.has(r))
-          await entry(pack, { ...base, name: `${r}/.wh..wh..opq`, type: "file", size: 0, mode: 0o644 });
+          await tw.entry({ ...base, name: `${r}/.wh..wh..opq`, type: "file", size: 0, mode: 0o644 });
         await walk(r);
       } else if (st.isSymbolicLink()) {
-        await entry(pack, { ...base, name: r, type: "symlink", linkname: await readlink(abs) });
+        await tw.entry({ ...base, name: r, type: "symlink", linkname: readlinkSync(abs) });
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? inodes.get(key) : undefined;
         if (first) {
-          await entry(pack, { ...base, name: r, type: "link", linkname: first, size: 0 });
+          await tw.entry({ ...base, name: r, type: "link", linkname: first });
           continue;
         }
         if (st.nlink > 1) inodes.set(key, r);
-        await fileEntry(pack, { ...base, name: r, type: "file", size: st.size }, abs);
+        await tw.entry({ ...base, name: r, type: "file", size: st.size });
+        const fd = openSync(abs, "r");
+        try {
+          let left = st.size;
+          while (left > 0) {
+            const n = readSync(fd, buf, 0, Math.min(buf.length, left), null);
+            if (n <= 0) throw new DockyardError("INTERNAL", `${r} shrank while it was archived`);
+            await tw.data(buf.subarray(0, n));
+            left -= n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+        await tw.pad(st.size);
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await entry(pack, {
+        await tw.entry({
           ...base,
           name: r,
           type: st.isCharacterDevice() ? "character-device" : "block-device",
@@ -257,54 +279,28 @@ export async function diffToLayer(
           devminor: minor(st.rdev),
         });
       } else if (st.isFIFO()) {
-        await entry(pack, { ...base, name: r, type: "fifo" });
+        await tw.entry({ ...base, name: r, type: "fifo" });
       }
       // sockets are not archived (as in Docker)
     }
   };
-
-  const raw = new HashCount();
-  const gz = new HashCount();
-  const done = pipeline(
-    pack,
-    raw,
-    createGzip({ level: opts.gzipLevel ?? gzipLevel() }),
-    gz,
-    createWriteStream(outPath),
-  );
   try {
     await walk("");
-    pack.finalize();
+    await tw.finish();
+    gzip.end();
   } catch (err) {
-    pack.destroy(err as Error);
+    gzip.destroy(err as Error);
     await done.catch(() => {});
     throw err;
   }
   await done;
   return {
-    diffID: raw.d.digest(),
-    uncompressedSize: raw.d.size,
+    diffID: tw.digester.digest(),
+    uncompressedSize: tw.digester.size,
     digest: gz.d.digest(),
     size: gz.d.size,
     path: outPath,
   };
-}
-
-type H = Partial<tar.Header> & { name: string };
-
-function entry(pack: tar.Pack, h: H): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(h as tar.Header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-  });
-}
-
-async function fileEntry(pack: tar.Pack, h: H, abs: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const w = pack.entry(h as tar.Header, (err) => (err ? reject(err) : resolve()));
-    const r = createReadStream(abs);
-    r.on("error", reject);
-    r.pipe(w);
-  });
 }
 
 // ---------------------------------------------------------------- layer tar → overlay lower dir

@@ -31,6 +31,11 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   const fe = loadDockerfile(text, opts.dockerfile ? opts.dockerfile : "Dockerfile");
   const needsRuntime = fe.dockerfile.stages.some((s) => s.steps.some((x) => x.kind === "RUN"));
   if (needsRuntime) findRuntime();
+  const tm = (what: string) => {
+    if (process.env.DOCKYARD_TIMING === "1")
+      process.stderr.write(`[timing] ${what} at ${Date.now() - t0}ms\n`);
+  };
+  tm("parsed");
   const context = await BuildContext.load(opts.context, {
     dockerfile: dockerfilePath,
     cacheDir: store.statcache,
@@ -58,6 +63,7 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     labels: opts.labels ?? {},
     signal: opts.signal,
   });
+  tm("context loaded");
   let result;
   try {
     result = await exec.execute(fe.dockerfile);
@@ -82,7 +88,9 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   const image = new BuiltImage(result, platform);
   for (const w of exec.unusedBuildArgs())
     opts.reporter.info(`WARNING: build argument ${w} was not consumed by any ARG`);
+  tm("executed");
   const outputs = await writeOutputs(image, localStore, opts);
+  tm("outputs written");
   return {
     id: image.id,
     digest: image.manifestDesc.digest,
