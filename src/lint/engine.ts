@@ -3,7 +3,7 @@
  * BuildKit `# check=` directive applied, and parse errors reported as DL1000.
  */
 import { SEVERITY_ORDER, type Finding, type Severity } from "./finding.js";
-import { buildModel } from "./model.js";
+import { buildModel, type RunCommand, type RunInfo } from "./model.js";
 import type { Edit, Report, Rule, RuleContext, RuleOptions } from "./rule.js";
 import { RULES } from "./rules/index.js";
 import { runShellcheck, shellcheckAvailable } from "./shellcheck.js";
@@ -88,13 +88,9 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
   }
 
   const model = buildModel(src);
-  const byId = new Map(rules.map((r) => [r.id, r] as const));
-  const twinsOf = (id: string): string[] => {
-    const r = byId.get(id);
-    const set = new Set<string>([id, ...(r?.twins ?? [])]);
-    for (const other of rules) if (other.twins?.includes(id)) set.add(other.id);
-    return [...set];
-  };
+  const meta = metaOf(rules);
+  const byId = meta.byId;
+  const twinsOf = (id: string): string[] => meta.twins.get(id) ?? [id];
   const expandTwins = (list: string[]): Set<string> => {
     const s = new Set<string>();
     for (const c of list) for (const t of twinsOf(c)) s.add(t);
@@ -184,19 +180,27 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
     resolveImagePlatform: options.resolveImagePlatform,
     targetPlatform: options.targetPlatform,
   };
+  let cmdIndex: Map<string, Array<RunCommand & { run: RunInfo }>> | undefined;
   const ctx: RuleContext = {
     ...model,
     options: options2,
     commands(...names) {
-      const res = [];
-      for (const run of model.runs) {
-        for (const rc of run.commands) {
-          const n = rc.cmd.name;
-          const b = n.slice(n.lastIndexOf("/") + 1);
-          if (names.includes(b)) res.push({ ...rc, run });
+      if (!cmdIndex) {
+        cmdIndex = new Map();
+        for (const run of model.runs) {
+          for (const rc of run.commands) {
+            const n = rc.cmd.name;
+            const b = n.slice(n.lastIndexOf("/") + 1);
+            let l = cmdIndex.get(b);
+            if (!l) cmdIndex.set(b, (l = []));
+            l.push({ ...rc, run });
+          }
         }
       }
-      return res;
+      if (names.length === 1) return cmdIndex.get(names[0]!) ?? [];
+      return names
+        .flatMap((n) => cmdIndex!.get(n) ?? [])
+        .sort((a, b) => a.run.ins.index - b.run.ins.index || a.cmd.start - b.cmd.start);
     },
   };
 
@@ -205,7 +209,7 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
     // A BuildKit check whose hadolint twin runs is reported once, under the hadolint id.
     if (rule.source === "buildkit" && rule.twins?.some((t) => byId.has(t) && enabled(byId.get(t)!))) continue;
     const level = levelOf(rule.id, rule.level, rule.source === "buildkit") as Level;
-    const url = docsUrlFor(rule);
+    const url = meta.urls.get(rule.id)!;
     const report = (r: Report) => {
       const line = r.line ?? r.ins?.line ?? 1;
       if (suppressed(rule.id, line)) return;
@@ -233,6 +237,30 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
     }
   }
   return finish(out);
+}
+
+interface RulesMeta {
+  byId: Map<string, Rule>;
+  twins: Map<string, string[]>;
+  urls: Map<string, string>;
+}
+const metaCache = new WeakMap<Rule[], RulesMeta>();
+
+/** Per rule set: ids, twin groups and docs links, computed once. */
+function metaOf(rules: Rule[]): RulesMeta {
+  const hit = metaCache.get(rules);
+  if (hit) return hit;
+  const byId = new Map(rules.map((r) => [r.id, r] as const));
+  const twins = new Map<string, string[]>();
+  for (const r of rules) {
+    const set = new Set<string>([r.id, ...(r.twins ?? [])]);
+    for (const other of rules) if (other.twins?.includes(r.id)) set.add(other.id);
+    twins.set(r.id, [...set]);
+  }
+  const urls = new Map(rules.map((r) => [r.id, docsUrlFor(r)] as const));
+  const meta = { byId, twins, urls };
+  metaCache.set(rules, meta);
+  return meta;
 }
 
 function docsUrlFor(rule: Rule): string {

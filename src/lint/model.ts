@@ -62,7 +62,65 @@ export interface RunInfo {
   onbuild: boolean;
 }
 
-export type VarScope = ReadonlyMap<string, string | undefined>;
+/** Variables visible at a point: has/get/keys (a Map is one). */
+export interface VarScope {
+  has(name: string): boolean;
+  get(name: string): string | undefined;
+  keys(): IterableIterator<string>;
+}
+
+/**
+ * A stage's ARG/ENV values as versions by instruction index, so that the scope at every
+ * instruction costs O(1) memory (a 5,000-instruction file must not copy maps 5,000 times).
+ */
+class StageVars {
+  readonly versions = new Map<string, Array<{ at: number; value: string | undefined }>>();
+  constructor(readonly base: ReadonlyMap<string, string | undefined>) {}
+  set(name: string, value: string | undefined, at: number): void {
+    let v = this.versions.get(name);
+    if (!v) this.versions.set(name, (v = []));
+    v.push({ at, value });
+  }
+  view(at: number): VarScope {
+    return new ScopeView(this, at);
+  }
+}
+
+class ScopeView implements VarScope {
+  constructor(
+    private readonly sv: StageVars,
+    private readonly at: number,
+  ) {}
+  private find(name: string): { value: string | undefined } | undefined {
+    const v = this.sv.versions.get(name);
+    if (v && v[0]!.at < this.at) {
+      let lo = 0;
+      let hi = v.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (v[mid]!.at < this.at) lo = mid;
+        else hi = mid - 1;
+      }
+      return v[lo];
+    }
+    if (this.sv.base.has(name)) return { value: this.sv.base.get(name) };
+    return undefined;
+  }
+  has(name: string): boolean {
+    return this.find(name) !== undefined;
+  }
+  get(name: string): string | undefined {
+    return this.find(name)?.value;
+  }
+  *keys(): IterableIterator<string> {
+    const seen = new Set<string>();
+    for (const k of this.sv.base.keys()) {
+      seen.add(k);
+      yield k;
+    }
+    for (const [k, v] of this.sv.versions) if (!seen.has(k) && v[0]!.at < this.at) yield k;
+  }
+}
 
 export const PREDEFINED_ARGS = [
   "BUILDPLATFORM",
@@ -117,7 +175,7 @@ export function buildModel(src: DockerfileSource): Model {
   const escape = src.escape;
 
   let cur: Stage | undefined;
-  let scope: Map<string, string | undefined> = new Map();
+  let vars = new StageVars(new Map());
   let envKeys = new Set<string>();
   /** ENV set by each stage (inherited by stages built on it). */
   const stageEnv = new Map<Stage, Map<string, string | undefined>>();
@@ -130,7 +188,8 @@ export function buildModel(src: DockerfileSource): Model {
   const closeStage = () => {
     if (!cur) return;
     const env = new Map<string, string | undefined>();
-    for (const k of envKeys) env.set(k, scope.get(k));
+    const end = vars.view(Infinity);
+    for (const k of envKeys) env.set(k, end.get(k));
     stageEnv.set(cur, env);
   };
   for (const ins of instructions) {
@@ -156,8 +215,9 @@ export function buildModel(src: DockerfileSource): Model {
       scopes.set(ins, gs);
       stageIdx.set(ins, stage);
       // A stage inherits the ENV (not the ARGs) of its base stage.
-      scope = new Map(stage.base ? stageEnv.get(stage.base) : undefined);
-      envKeys = new Set(scope.keys());
+      const inherited = new Map(stage.base ? stageEnv.get(stage.base) : undefined);
+      vars = new StageVars(inherited);
+      envKeys = new Set(inherited.keys());
       continue;
     }
     if (!cur) {
@@ -172,23 +232,20 @@ export function buildModel(src: DockerfileSource): Model {
     }
     cur.instructions.push(ins);
     stageIdx.set(ins, cur);
-    scopes.set(ins, scope);
-    if (ins.keyword === "ARG" || ins.keyword === "ENV") {
-      const next = new Map(scope);
-      if (ins.keyword === "ARG") {
-        for (const [k, v] of argPairs(ins, escape)) {
-          if (v !== undefined) next.set(k, expand(v, next) ?? v);
-          else if (!next.has(k) || next.get(k) === undefined) {
-            next.set(k, globalArgs.has(k) ? globalArgs.get(k) : undefined);
-          }
-        }
-      } else {
-        for (const p of kvPairs(ins, escape)) {
-          next.set(p.key, expand(p.value, scope) ?? p.value);
-          envKeys.add(p.key);
-        }
+    scopes.set(ins, vars.view(ins.index));
+    if (ins.keyword === "ARG") {
+      for (const [k, v] of argPairs(ins, escape)) {
+        const now = vars.view(Infinity);
+        if (v !== undefined) vars.set(k, expand(v, now) ?? v, ins.index);
+        else if (now.get(k) === undefined)
+          vars.set(k, globalArgs.has(k) ? globalArgs.get(k) : undefined, ins.index);
       }
-      scope = next;
+    } else if (ins.keyword === "ENV") {
+      const before = vars.view(ins.index);
+      for (const p of kvPairs(ins, escape)) {
+        vars.set(p.key, expand(p.value, before) ?? p.value, ins.index);
+        envKeys.add(p.key);
+      }
     }
   }
   closeStage();
@@ -401,7 +458,7 @@ function analyseRun(ins: Instruction, owner: Instruction, stage: Stage, shell: s
       const isShell = shebang ? SHELLS.test(interp) || SHELLS.test("/bin/" + interp) : true;
       // The body is shell when it is the whole command, or fed to a shell (`RUN bash <<EOF`).
       const fed = !only && n === 0 && /^(?:\S*\/)?(?:sh|bash|dash|ash|ksh)\b[^|;&]*<</.test(argText);
-      if ((only && n === 0 && isShell) || fed) addPart(h.body, bodyMapper(h, ins));
+      if ((only && n === 0 && isShell) || fed) addPart(h.body, bodyMapper(h, ins), h);
     }
   }
   const commands: RunCommand[] = [];

@@ -141,7 +141,10 @@ class Lexer {
         }
         continue;
       }
-      this.toks.push({ t: "word", w: this.word() });
+      const w = this.word();
+      // An IO number (`2>&1`) belongs to the redirect, not to the command's words.
+      if (/^\d+$/.test(w.raw) && (s[this.pos] === "<" || s[this.pos] === ">")) continue;
+      this.toks.push({ t: "word", w });
     }
     return this.toks;
   }
@@ -349,7 +352,7 @@ function segment(toks: Tok[], nested: boolean, out: SimpleCommand[]): boolean {
   const caseStack: number[] = [];
   let skipUntilSep = false; // for `for x in …` headers
   const finish = () => {
-    if (cur) {
+    if (cur && cur.words.length > 0) {
       if (pipeNext) cur.inPipeline = true;
       out.push(cur);
     }
