@@ -98,6 +98,11 @@ test("cross-repository mount sends no layer bytes; chunked uploads work", { skip
     assert.equal(res.blobsMounted, 3);
     assert.equal(proxy.uploadedBytes, 0, "mounted blobs send no bytes");
     assert.equal((await client.repository("move/two").resolve("b")).digest, img.manifestDesc.digest);
+    // Layers already in the target: nothing is uploaded at all (counted at the wire).
+    const again = await copy(src, undefined, client.repository("move/two", { push: true }), "c");
+    assert.equal(again.blobsSkipped, 3);
+    assert.equal(proxy.uploadedBytes, 0, "existing blobs send no bytes");
+    assert.equal(proxy.requests.filter((r) => r.startsWith("PUT") && r.includes("/blobs/")).length, 0);
     client.close();
   } finally {
     await proxy.close();

@@ -283,3 +283,53 @@ export function rawTar(entries: RawEntry[], opts: { end?: boolean } = {}): Buffe
   if (opts.end !== false) blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
 }
+
+/** Starts dockyard's own registry (`dockyard registry serve`) on a free loopback port. */
+export async function startDockyardRegistry(): Promise<RunningRegistry> {
+  const dir = await tempDir("dockyard-move-dreg-");
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    [
+      join(process.cwd(), "bin", "dockyard"),
+      "registry",
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--data",
+      join(dir, "data"),
+      "--log-level",
+      "error",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DOCKYARD_HOME: join(dir, "home") } },
+  );
+  let stderr = "";
+  proc.stderr?.on("data", (c) => (stderr += String(c)));
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
+      if (r.status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      proc.kill();
+      throw new Error(`dockyard registry did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    dir,
+    proc,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM");
+        await new Promise((r) => proc.once("exit", r));
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
