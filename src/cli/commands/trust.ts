@@ -5,6 +5,7 @@ import type { Command, CommandIO } from "../command.js";
 import { DockyardError } from "../../image/errors.js";
 import { parseReference } from "../../image/reference.js";
 import { ExitCode } from "../exit-codes.js";
+import { KEYGEN_FLAGS, SIGN_FLAGS, VERIFY_FLAGS } from "../../trust/signatures/cli-flags.js";
 
 /**
  * `dockyard trust …`: Notary / Docker Content Trust. sign, verify and key generate take
@@ -61,12 +62,26 @@ export const KIND_HANDLERS: Record<
   Partial<Record<"sign" | "verify" | "key generate", (a: ParsedArgs, io: CommandIO) => Promise<number>>>
 > = {};
 
+// gpg (containers simple signing) and sigstore (cosign-style): src/trust/signatures/cli.ts.
+for (const kind of ["gpg", "sigstore"]) {
+  KIND_HANDLERS[kind] = {
+    sign: async (a, io) => (await import("../../trust/signatures/cli.js")).signCommand(a, io),
+    verify: async (a, io) => (await import("../../trust/signatures/cli.js")).verifyCommand(a, io),
+    "key generate": async (a, io) =>
+      (await import("../../trust/signatures/cli.js")).keyGenerateCommand(a, io),
+  };
+}
+
 async function dispatchKind(
   which: "sign" | "verify" | "key generate",
   a: ParsedArgs,
   io: CommandIO,
 ): Promise<number | undefined> {
-  const kind = String(a.flags.kind ?? "notary");
+  let kind = String(a.flags.kind ?? "notary");
+  // `--key`/`--policy` (verify) and `--format` (key generate) select the signatures kinds.
+  if (kind === "notary" && which === "verify" && (a.flags.key || a.flags.policy)) kind = "gpg";
+  if (kind === "notary" && which === "key generate" && a.flags.format) kind = "sigstore";
+  if (kind === "notary" && which === "sign" && a.flags.key) kind = "gpg";
   if (kind === "notary") return undefined;
   const h = KIND_HANDLERS[kind]?.[which];
   if (!h)
@@ -176,9 +191,17 @@ const sign: Command = {
 when you hold a signer key for it, else into targets with the repository key. Initializes the
 repository's trust data first if it has none.
 
+With --kind gpg (containers simple signing, as 'skopeo --sign-by') or --kind sigstore (cosign-style)
+and --key FILE, signs the manifest digest with that key and stores the signature in the registry:
+gpg through the registry's signatures API (X-Registry-Supports-Signatures), sigstore as the tag
+sha256-<hex>.sig and as an OCI 1.1 referrer. Passphrase: $DOCKYARD_SIGNING_PASSPHRASE (sigstore
+also $COSIGN_PASSWORD), else a hidden prompt.
+
 Examples:
-  dockyard trust sign 127.0.0.1:5000/team/app:1.0`,
-  flags: [KIND_FLAG, ...SERVER_FLAGS],
+  dockyard trust sign 127.0.0.1:5000/team/app:1.0
+  dockyard trust sign --kind gpg --key release.asc 127.0.0.1:5000/team/app:1.0
+  dockyard trust sign --kind sigstore --key cosign.key 127.0.0.1:5000/team/app:1.0`,
+  flags: [KIND_FLAG, ...SERVER_FLAGS, ...SIGN_FLAGS],
   async run(a, io) {
     const k = await dispatchKind("sign", a, io);
     if (k !== undefined) return k;
@@ -197,8 +220,20 @@ const verify: Command = {
   usage: "trust verify [flags] REGISTRY/REPO:TAG",
   help: `Runs the TUF client update (root rotations, timestamp, snapshot, targets, delegations; versions,
 hashes, expiry, thresholds), looks up the signed digest for TAG and checks the registry's manifest
-by that digest. Exit 0 when verified, 7 when a trust check fails (the message names the guarantee).`,
-  flags: [KIND_FLAG, ...SERVER_FLAGS, JSON_FLAG],
+by that digest. Exit 0 when verified, 7 when a trust check fails (the message names the guarantee).
+
+With --key PUBFILE (OpenPGP public key → gpg, PEM → sigstore) checks the image's signatures of
+that kind: the signature, the payload's manifest digest and its signed identity (gpg: exact
+reference when pulled by tag, repository when by digest; sigstore: repository). Without --key,
+--kind gpg|sigstore or --policy FILE evaluates the trust policy's rule for the repository
+($DOCKYARD_POLICY, ~/.config/dockyard/policy.yaml by default).
+
+Examples:
+  dockyard trust verify 127.0.0.1:5000/team/app:1.0
+  dockyard trust verify --key release.pub.asc 127.0.0.1:5000/team/app:1.0
+  dockyard trust verify --key cosign.pub 127.0.0.1:5000/team/app:1.0
+  dockyard trust verify --policy policy.yaml 127.0.0.1:5000/team/app:1.0`,
+  flags: [KIND_FLAG, ...SERVER_FLAGS, JSON_FLAG, ...VERIFY_FLAGS],
   async run(a, io) {
     const k = await dispatchKind("verify", a, io);
     if (k !== undefined) return k;
@@ -303,7 +338,11 @@ const keyGenerate: Command = {
   summary: "Generate a signer key (encrypted in the key store) and write NAME.pub",
   usage: "trust key generate [flags] NAME",
   help: `Creates an ECDSA P-256 (or --algorithm ed25519) signer key, stores it encrypted with the repository
-passphrase and writes the public key as PEM to DIR/NAME.pub for 'trust signer add'.`,
+passphrase and writes the public key as PEM to DIR/NAME.pub for 'trust signer add'.
+
+With --format sigstore writes a cosign key pair: DIR/NAME.key (ECDSA P-256, PKCS#8 encrypted with
+scrypt + NaCl secretbox as cosign does; passphrase $DOCKYARD_SIGNING_PASSPHRASE or $COSIGN_PASSWORD)
+and DIR/NAME.pub. With --format gpg an OpenPGP (ed25519) key: DIR/NAME.asc and DIR/NAME.pub.asc.`,
   flags: [
     KIND_FLAG,
     { name: "dir", type: "string", valueName: "DIR", description: "where to write NAME.pub", default: "." },
@@ -315,6 +354,7 @@ passphrase and writes the public key as PEM to DIR/NAME.pub for 'trust signer ad
       default: "ecdsa",
     },
     ...SERVER_FLAGS.slice(3),
+    ...KEYGEN_FLAGS,
   ],
   async run(a, io) {
     const k = await dispatchKind("key generate", a, io);

@@ -215,3 +215,60 @@ export async function makeGnupgHome(uid = "dockyard-signatures-test@example.com"
     },
   };
 }
+
+/** Pushes a tiny single-layer image to `host/repo:tag` over the API; returns its manifest digest. */
+export async function pushTestImage(
+  host: string,
+  repo: string,
+  tag: string,
+  content = "hello",
+): Promise<Digest> {
+  const { SignatureRegistryClient } = await import("../../../src/trust/signatures/registry-client.js");
+  const dir = await mkdtemp(join(tmpdir(), "dockyard-sig-img-"));
+  try {
+    const { manifestDigest } = await makeOciLayout(dir, tag, content);
+    const client = new SignatureRegistryClient(host);
+    const manifest = await readFile(join(dir, "blobs", "sha256", manifestDigest.slice(7)));
+    const doc = JSON.parse(manifest.toString()) as {
+      config: { digest: Digest };
+      layers: { digest: Digest }[];
+    };
+    for (const d of [doc.config.digest, ...doc.layers.map((l) => l.digest)]) {
+      await client.putBlob(repo, d, await readFile(join(dir, "blobs", "sha256", d.slice(7))));
+    }
+    await client.putManifest(repo, tag, manifest, "application/vnd.oci.image.manifest.v1+json");
+    return manifestDigest;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the CLI in-process; returns exit code and captured output. */
+export async function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import("../../../src/cli/main.js");
+  const { PassThrough } = await import("node:stream");
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on("data", (c: Buffer) => out.push(c.toString()));
+  stderr.on("data", (c: Buffer) => err.push(c.toString()));
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  try {
+    const code = await main(args, { stdout, stderr, stdin: new PassThrough() });
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
