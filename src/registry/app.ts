@@ -12,7 +12,8 @@ import type { Digest } from "../image/digest.js";
 import { defaultConfig, type RegistryConfig } from "./config.js";
 import { FilesystemDriver } from "./storage/filesystem.js";
 import type { StorageDriver } from "./storage/driver.js";
-import { RegistryStore } from "./store.js";
+import { RegistryStore, type GcJournalEntry } from "./store.js";
+import { GC_JOURNAL } from "./gc.js";
 import {
   AllowAll,
   AuthenticatedAllowed,
@@ -330,6 +331,24 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     purgeTimer.unref();
   }
 
+  // gc may run in another process: follow its journal so the in-memory index drops what it deleted.
+  let journalMtime = 0;
+  const journalTimer = setInterval(() => {
+    driver
+      .stat(GC_JOURNAL)
+      .then(async (st) => {
+        if (st.mtimeMs === journalMtime) return;
+        journalMtime = st.mtimeMs;
+        const j = JSON.parse((await driver.getContent(GC_JOURNAL)).toString()) as {
+          entries: GcJournalEntry[];
+        };
+        const n = await store.applyGcJournal(j.entries ?? []);
+        if (n) log("info", "applied gc journal", { dropped: n });
+      })
+      .catch(() => {});
+  }, 2000);
+  journalTimer.unref();
+
   async function listen(
     spec?: ListenSpec,
   ): Promise<{ server: Server; url: string; port: number; host: string }> {
@@ -384,6 +403,7 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
   async function close(graceMs = config.http.shutdownGraceSeconds * 1000): Promise<void> {
     closing = true;
     if (purgeTimer) clearInterval(purgeTimer);
+    clearInterval(journalTimer);
     const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     for (const s of servers) s.closeIdleConnections();
     const deadline = Date.now() + graceMs;

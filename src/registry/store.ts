@@ -59,6 +59,12 @@ export interface StoreOptions {
   manifestCacheBytes?: number;
 }
 
+export interface GcJournalEntry {
+  kind: "manifest" | "layer";
+  repo: string;
+  digest: string;
+}
+
 export interface UploadStatus {
   id: string;
   offset: number;
@@ -510,6 +516,15 @@ export class RegistryStore {
           const w = await this.driver.writer(dataPath, true);
           await w.commit(true);
         }
+        // Fresh mtime first (a concurrent gc must see this content as young), then the link,
+        // then the content becomes visible by rename: a reader never sees a link without data
+        // for long, and gc never sees visible data that is not yet linked.
+        await this.driver.touch(dataPath);
+        const r = this.repos.get(repo);
+        if (!r?.layers.has(digest))
+          await this.driver.putContent(`${repoPath(repo)}/_layers/${digestPathPart(digest)}`, digest, {
+            sync: this.fsync,
+          });
         await this.driver.move(dataPath, blobPath(digest));
       } catch (err) {
         await rollback();
@@ -517,9 +532,9 @@ export class RegistryStore {
       }
       const size = s.offset;
       this.uploads.delete(id);
+      this.repoFor(repo).layers.add(digest);
+      this.lastWrite = Date.now();
       await this.driver.delete(this.uploadDir(repo, id));
-      if (!(await this.linkBlob(repo, digest)))
-        throw new DockyardError("INTERNAL", `blob ${digest} vanished right after its upload`);
       return { digest, size };
     });
   }
@@ -665,13 +680,43 @@ export class RegistryStore {
     if (!exists) await this.driver.putContent(bp, bytes, { sync: this.fsync });
     this.cache.set(digest, bytes);
     const r = this.repoFor(repo);
-    if (!r.manifests.has(digest)) {
+    const linkPath = `${base}/_manifests/${digestPathPart(digest)}`;
+    let linked = false;
+    if (r.manifests.has(digest)) {
+      // Touch the revision link so a concurrent gc sees it in use (and rewrite it if gc just took it).
+      try {
+        await this.driver.touch(linkPath);
+        linked = true;
+      } catch (err) {
+        if (!isPathNotFound(err)) throw err;
+      }
+    }
+    if (!linked) {
       const linkMeta: Omit<ManifestMeta, "digest"> & { digest?: string } = { ...meta };
       delete linkMeta.digest;
-      await this.driver.putContent(`${base}/_manifests/${digestPathPart(digest)}`, JSON.stringify(linkMeta), {
-        sync: this.fsync,
-      });
+      await this.driver.putContent(linkPath, JSON.stringify(linkMeta), { sync: this.fsync });
       this.addManifestMeta(r, meta);
+    }
+    // Touch what the manifest references once more, now that its revision link is visible: a gc
+    // whose snapshot missed the link sees these as young. If one vanished meanwhile (gc took it
+    // just before), undo the revision and refuse, so no manifest ever points at missing content.
+    const refs = isIndex(manifest)
+      ? manifest.manifests.map((c) => `${base}/_manifests/${digestPathPart(c.digest)}`)
+      : [manifest.config, ...manifest.layers.filter((l) => !l.urls?.length)].map((b) => blobPath(b.digest));
+    for (const p of refs) {
+      try {
+        await this.driver.touch(p);
+      } catch (err) {
+        if (!isPathNotFound(err)) throw err;
+        if (!linked && ![...r.tags.values()].includes(digest)) {
+          await this.driver.delete(linkPath);
+          this.forgetManifest(r, meta);
+        }
+        throw new DockyardError(
+          "MANIFEST_BLOB_UNKNOWN",
+          `content referenced by the manifest was garbage-collected while it was pushed: push it again`,
+        );
+      }
     }
     if (!isDigestRef) {
       const tag = reference;
@@ -758,6 +803,52 @@ export class RegistryStore {
   /** Every blob link of a repository (gc). */
   layers(repo: string): string[] {
     return [...(this.repos.get(repo)?.layers ?? [])];
+  }
+
+  /**
+   * Applies what a gc run (possibly in another process) deleted: entries whose files are really
+   * gone are dropped from the in-memory index. Returns how many entries were dropped.
+   */
+  async applyGcJournal(entries: GcJournalEntry[]): Promise<number> {
+    let n = 0;
+    for (const e of entries) {
+      const r = this.repos.get(e.repo);
+      if (!r) continue;
+      if (e.kind === "manifest") {
+        const meta = r.manifests.get(e.digest);
+        if (!meta) continue;
+        try {
+          await this.driver.stat(`${repoPath(e.repo)}/_manifests/${digestPathPart(e.digest)}`);
+          continue; // re-created since
+        } catch (err) {
+          if (!isPathNotFound(err)) throw err;
+        }
+        for (const [tag, d] of [...r.tags]) if (d === e.digest) r.tags.delete(tag);
+        r.sortedTags = undefined;
+        this.forgetManifest(r, meta);
+        this.cache.delete(e.digest);
+        n++;
+      } else {
+        if (!r.layers.has(e.digest)) continue;
+        try {
+          await this.driver.stat(`${repoPath(e.repo)}/_layers/${digestPathPart(e.digest)}`);
+          continue;
+        } catch (err) {
+          if (!isPathNotFound(err)) throw err;
+        }
+        r.layers.delete(e.digest);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Storage paths of a repository's links (for gc). */
+  static manifestLinkPath(repo: string, digest: string): string {
+    return `${repoPath(repo)}/_manifests/${digestPathPart(digest)}`;
+  }
+  static layerLinkPath(repo: string, digest: string): string {
+    return `${repoPath(repo)}/_layers/${digestPathPart(digest)}`;
   }
 
   /** Re-reads one repository from storage (after gc in another process removed files). */

@@ -228,7 +228,88 @@ Example:
   },
 };
 
-export const commands: Command[] = [serve, cert, htpasswd];
+function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new DockyardError("USAGE", `bad duration ${JSON.stringify(s)} (e.g. 30s, 15m, 1h, 2d)`);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "s") as "s"];
+  return Number(m[1]) * mult;
+}
+
+const gc: Command = {
+  name: "registry gc",
+  summary: "Delete blobs no manifest references (safe while the registry serves pushes)",
+  usage: "registry gc [--data DIR] [--config FILE] [--dry-run] [--delete-untagged] [--grace DURATION]",
+  help: `Marks every blob referenced by a manifest (config, layers, the manifest itself) and deletes
+the rest from the store. With --delete-untagged, manifests no tag reaches (directly, through an
+index, or as a referrer of a reachable manifest) are deleted first.
+
+Safe to run while 'registry serve' is running: content touched within --grace before the run
+(uploads, mounts, manifest PUTs) is never deleted, and a blob is moved aside and checked once more
+before it goes, so a push racing with gc either keeps its blob or fails cleanly and retries. The
+server picks up the deletions from gc/journal.json within seconds.
+
+Examples:
+  dockyard registry gc --dry-run
+  dockyard registry gc --data /srv/registry --delete-untagged --grace 2h`,
+  flags: [
+    {
+      name: "data",
+      type: "string",
+      valueName: "DIR",
+      description: "store directory (data; default ./data or $DOCKYARD_DATA)",
+    },
+    {
+      name: "config",
+      short: "c",
+      type: "string",
+      valueName: "FILE",
+      description: "YAML config file",
+      env: "DOCKYARD_CONFIG",
+    },
+    {
+      name: "dry-run",
+      short: "n",
+      type: "boolean",
+      description: "report what would be deleted, delete nothing",
+    },
+    { name: "delete-untagged", type: "boolean", description: "also delete manifests no tag reaches" },
+    {
+      name: "grace",
+      type: "string",
+      valueName: "DURATION",
+      description: "keep anything touched this recently",
+      default: "1h",
+    },
+    { name: "quiet", short: "q", type: "boolean", description: "only the summary line" },
+  ],
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const { loadConfig } = await import("../../registry/config.js");
+    const { runGc } = await import("../../registry/gc.js");
+    const { FilesystemDriver } = await import("../../registry/storage/filesystem.js");
+    const { existsSync } = await import("node:fs");
+    const config = await loadConfig({
+      file: args.flags.config as string | undefined,
+      overrides: { data: args.flags.data as string | undefined },
+    });
+    if (!existsSync(config.data))
+      throw new DockyardError("NOT_FOUND", `store directory ${config.data} does not exist`);
+    const quiet = args.flags.quiet === true;
+    const r = await runGc(new FilesystemDriver(config.data), {
+      dryRun: args.flags["dry-run"] === true,
+      deleteUntagged: args.flags["delete-untagged"] === true,
+      graceMs: parseDuration(args.flags.grace as string),
+      log: quiet ? undefined : (l) => io.stderr.write(l + "\n"),
+    });
+    io.stdout.write(
+      `${r.dryRun ? "dry run: would delete" : "deleted"} ${r.deletedBlobs} blob(s), ${r.deletedBytes} bytes, ` +
+        `${r.deletedManifests} manifest(s); kept ${r.markedBlobs} referenced blob(s) in ${r.repositories} ` +
+        `repositories and ${r.keptYoung} recent item(s)\n`,
+    );
+    return ExitCode.ok;
+  },
+};
+
+export const commands: Command[] = [serve, gc, cert, htpasswd];
 
 // --help shows every config key: fill it in lazily (the config module is small).
 serve.help = serve.help!.replace("@@CONFIG@@", await configHelp());

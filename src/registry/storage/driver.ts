@@ -42,6 +42,8 @@ export interface FileInfo {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Inode change time where the backend has one (rename and touch update it); gc uses it. */
+  ctimeMs?: number;
   isDir: boolean;
 }
 

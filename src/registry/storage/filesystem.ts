@@ -223,7 +223,7 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw mapFsError(err, path);
     }
-    return { path, size: st.size, mtimeMs: st.mtimeMs, isDir: st.isDirectory() };
+    return { path, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, isDir: st.isDirectory() };
   }
 
   async list(path: string): Promise<string[]> {
