@@ -13,7 +13,16 @@ export interface FlagValues {
 }
 
 /** Parse `flags` (as the parser extracted them) against the flags an instruction defines. */
+const NO_VALUES: string[] = [];
+const EMPTY: FlagValues = {
+  get: () => undefined,
+  all: () => NO_VALUES,
+  bool: () => false,
+  used: NO_VALUES,
+};
+
 export function parseFlags(flags: string[], defs: Record<string, FlagType>): FlagValues {
+  if (flags.length === 0) return EMPTY;
   const values = new Map<string, string>();
   const multi = new Map<string, string[]>();
   const used: string[] = [];

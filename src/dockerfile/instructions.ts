@@ -301,21 +301,20 @@ function notJSON(command: string, original: string): InstructionError {
  * `stage` is recorded on the instruction (-1 before the first FROM).
  */
 export function parseInstruction(node: Node, stage = -1): Instruction {
-  const base = { node, range: node.range, stage };
   const args = nodeArgs(node);
   switch (node.keyword) {
     case "ENV": {
       flags(node, {});
-      return { ...base, kind: "ENV", pairs: kvps(args, "ENV") };
+      return { node, range: node.range, stage, kind: "ENV", pairs: kvps(args, "ENV") };
     }
     case "LABEL": {
       flags(node, {});
-      return { ...base, kind: "LABEL", pairs: kvps(args, "LABEL") };
+      return { node, range: node.range, stage, kind: "LABEL", pairs: kvps(args, "LABEL") };
     }
     case "MAINTAINER": {
       if (args.length !== 1) throw errExactlyOne("MAINTAINER");
       flags(node, {});
-      return { ...base, kind: "MAINTAINER", maintainer: args[0] };
+      return { node, range: node.range, stage, kind: "MAINTAINER", maintainer: args[0] };
     }
     case "ADD":
     case "COPY": {
@@ -343,7 +342,9 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
       const f = flags(node, defs);
       const sd = sourcesAndDest(node, args, name);
       const c: CopyInstruction = {
-        ...base,
+        node,
+        range: node.range,
+        stage,
         kind: name,
         ...sd,
         link: f.bool("link"),
@@ -373,7 +374,7 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
         }
       } else if (args.length !== 1) throw new InstructionError("FROM requires either one or three arguments");
       const f = flags(node, { platform: "string" });
-      const fr: FromInstruction = { ...base, kind: "FROM", image: args[0] };
+      const fr: FromInstruction = { node, range: node.range, stage, kind: "FROM", image: args[0] };
       if (stageName !== undefined) {
         fr.name = stageName;
         fr.nameAsWritten = args[2];
@@ -393,7 +394,7 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
       }
       let expression = node.original.replace(/^\s*ONBUILD\s*/i, "");
       for (const h of node.heredocs) expression += "\n" + h.content + h.name;
-      const o: OnbuildInstruction = { ...base, kind: "ONBUILD", expression };
+      const o: OnbuildInstruction = { node, range: node.range, stage, kind: "ONBUILD", expression };
       if (node.sub) {
         try {
           o.trigger = parseInstruction({ ...node.sub, heredocs: node.heredocs }, stage);
@@ -406,7 +407,7 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
     case "WORKDIR": {
       if (args.length !== 1) throw errExactlyOne("WORKDIR");
       flags(node, {});
-      return { ...base, kind: "WORKDIR", path: args[0] };
+      return { node, range: node.range, stage, kind: "WORKDIR", path: args[0] };
     }
     case "RUN": {
       const f = flags(node, { mount: "strings", network: "string", security: "string" });
@@ -422,7 +423,9 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
         mounts.push(m);
       }
       const r: RunInstruction = {
-        ...base,
+        node,
+        range: node.range,
+        stage,
         kind: "RUN",
         ...commandLine(node, args, false),
         mounts,
@@ -436,18 +439,20 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
     }
     case "CMD": {
       flags(node, {});
-      return { ...base, kind: "CMD", ...commandLine(node, args, false) };
+      return { node, range: node.range, stage, kind: "CMD", ...commandLine(node, args, false) };
     }
     case "ENTRYPOINT": {
       flags(node, {});
-      return { ...base, kind: "ENTRYPOINT", ...commandLine(node, args, true) };
+      return { node, range: node.range, stage, kind: "ENTRYPOINT", ...commandLine(node, args, true) };
     }
     case "HEALTHCHECK": {
       if (args.length === 0) throw errAtLeastOne("HEALTHCHECK");
       let typ = args[0].toUpperCase();
       const rest = args.slice(1);
       const h: HealthcheckInstruction = {
-        ...base,
+        node,
+        range: node.range,
+        stage,
         kind: "HEALTHCHECK",
         test: [],
         interval: 0,
@@ -492,12 +497,12 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
     case "EXPOSE": {
       if (args.length === 0) throw errAtLeastOne("EXPOSE");
       flags(node, {});
-      return { ...base, kind: "EXPOSE", ports: [...args] };
+      return { node, range: node.range, stage, kind: "EXPOSE", ports: [...args] };
     }
     case "USER": {
       if (args.length !== 1) throw errExactlyOne("USER");
       flags(node, {});
-      return { ...base, kind: "USER", user: args[0] };
+      return { node, range: node.range, stage, kind: "USER", user: args[0] };
     }
     case "VOLUME": {
       flags(node, {});
@@ -505,12 +510,12 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
       for (const v of args) {
         if (v.trim() === "") throw new InstructionError("VOLUME specified can not be an empty string");
       }
-      return { ...base, kind: "VOLUME", volumes: [...args] };
+      return { node, range: node.range, stage, kind: "VOLUME", volumes: [...args] };
     }
     case "STOPSIGNAL": {
       if (args.length !== 1) throw errExactlyOne("STOPSIGNAL");
       flags(node, {});
-      return { ...base, kind: "STOPSIGNAL", signal: args[0] };
+      return { node, range: node.range, stage, kind: "STOPSIGNAL", signal: args[0] };
     }
     case "ARG": {
       if (args.length < 1) throw errAtLeastOne("ARG");
@@ -523,14 +528,14 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
           out.push({ key: a.slice(0, eq), value: a.slice(eq + 1) });
         } else out.push({ key: a });
       }
-      return { ...base, kind: "ARG", args: out };
+      return { node, range: node.range, stage, kind: "ARG", args: out };
     }
     case "SHELL": {
       flags(node, {});
       const sh = args.length === 0 ? [] : node.json ? args : [args.join(" ")];
       if (sh.length === 0) throw errAtLeastOne("SHELL");
       if (!node.json) throw notJSON("SHELL", node.original);
-      return { ...base, kind: "SHELL", shell: sh };
+      return { node, range: node.range, stage, kind: "SHELL", shell: sh };
     }
   }
   const s = suggest(node.cmd, INSTRUCTION_NAMES, false);

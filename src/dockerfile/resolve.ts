@@ -154,14 +154,60 @@ class Expander {
     this.lex = new ShellLex(escape);
   }
   word(w: string, env: ReadonlyMap<string, string>): string {
+    if (!needsLex(w, this.lex.escape)) return w;
     const r = this.lex.process(w, mapEnv(env));
     for (const u of r.unmatched) this.unmatched.add(u);
     return r.result;
   }
   raw(w: string, env: ReadonlyMap<string, string>): string {
+    if (w.indexOf("$") < 0) return w;
     const r = this.rawLex.process(w, mapEnv(env));
     for (const u of r.unmatched) this.unmatched.add(u);
     return r.result;
+  }
+}
+
+/** Whether the lexer could change the word: a `$`, a quote or the escape character. */
+function needsLex(w: string, escape: string): boolean {
+  const e = escape.charCodeAt(0);
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c === 0x24 || c === 0x22 || c === 0x27 || c === e) return true;
+  }
+  return false;
+}
+
+/**
+ * The environment seen by each instruction of a stage, without copying a map per instruction:
+ * one assignment log per stage; a snapshot is built when someone asks for it.
+ */
+class EnvLog {
+  readonly log: [string, string][] = [];
+  readonly live: Map<string, string>;
+  constructor(base: Iterable<[string, string]>) {
+    this.live = new Map(base);
+    for (const e of this.live) this.log.push(e);
+  }
+  set(k: string, v: string): void {
+    this.live.set(k, v);
+    this.log.push([k, v]);
+  }
+}
+
+class LazyResolvedInstruction implements ResolvedInstruction {
+  expanded: Instruction;
+  unmatched: string[] = [];
+  error?: string;
+  private cached?: Map<string, string>;
+  constructor(
+    readonly instruction: Instruction,
+    private readonly envLog: EnvLog,
+    private readonly len: number,
+  ) {
+    this.expanded = instruction;
+  }
+  get env(): ReadonlyMap<string, string> {
+    return (this.cached ??= new Map(this.envLog.log.slice(0, this.len)));
   }
 }
 
@@ -213,6 +259,7 @@ export function resolveDockerfile(model: DockerfileModel, options: ResolveOption
     }
   }
 
+  const ctx: ArgContext = { buildArgs, has, metaDefaults, declared };
   const byName = new Map<string, number>();
   const stages: ResolvedStage[] = [];
   const edges: StageEdge[] = [];
@@ -257,25 +304,21 @@ export function resolveDockerfile(model: DockerfileModel, options: ResolveOption
       rs.deps.push(e);
     }
 
-    let snapshot: ReadonlyMap<string, string> = new Map(env);
+    const envLog = new EnvLog(env);
     for (const ins of st.commands) {
-      ex.unmatched = new Set();
-      const ri: ResolvedInstruction = { instruction: ins, expanded: ins, env: snapshot, unmatched: [] };
+      if (ex.unmatched.size > 0) ex.unmatched = new Set();
+      const ri = new LazyResolvedInstruction(ins, envLog, envLog.log.length);
       try {
-        const r = expandInstruction(ins, snapshot, ex, { buildArgs, has, metaDefaults, declared });
-        ri.expanded = r.expanded;
-        if (r.env) {
-          snapshot = r.env;
-        }
+        ri.expanded = expandInstruction(ins, envLog, ex, ctx);
       } catch (e) {
         if (!(e instanceof ShellLexError || e instanceof InstructionError)) throw e;
         ri.error = e.message;
         errors.push({ message: e.message, range: ins.range });
       }
-      ri.unmatched = [...ex.unmatched];
+      if (ex.unmatched.size > 0) ri.unmatched = [...ex.unmatched];
       rs.instructions.push(ri);
     }
-    rs.env = snapshot;
+    rs.env = new Map(envLog.live);
     stages.push(rs);
     if (st.name) byName.set(st.name, st.index);
   }
@@ -377,36 +420,29 @@ interface ArgContext {
   declared: Set<string>;
 }
 
-function expandInstruction(
-  ins: Instruction,
-  env: ReadonlyMap<string, string>,
-  ex: Expander,
-  ctx: ArgContext,
-): { expanded: Instruction; env?: ReadonlyMap<string, string> } {
+function expandInstruction(ins: Instruction, envLog: EnvLog, ex: Expander, ctx: ArgContext): Instruction {
+  const env = envLog.live;
   const w = (s: string) => ex.word(s, env);
   switch (ins.kind) {
     case "ENV": {
       const pairs = ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) }));
-      const next = new Map(env);
-      for (const p of pairs) next.set(p.key, p.value);
-      return { expanded: { ...ins, pairs }, env: next };
+      for (const p of pairs) envLog.set(p.key, p.value);
+      return { ...ins, pairs };
     }
     case "LABEL":
-      return {
-        expanded: { ...ins, pairs: ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) })) },
-      };
+      return { ...ins, pairs: ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) })) };
     case "ARG": {
-      const next = new Map(env);
       const args: ArgInstruction["args"] = [];
       for (const a of ins.args) {
         let v = a.value !== undefined ? w(a.value) : undefined;
         if (a.value === undefined && !ctx.has(a.key) && ctx.metaDefaults.has(a.key))
           v = ctx.metaDefaults.get(a.key);
         if (ctx.has(a.key)) v = ctx.buildArgs[a.key];
-        if (v !== undefined) next.set(a.key, v);
         args.push(v === undefined ? { key: a.key } : { key: a.key, value: v });
       }
-      return { expanded: { ...ins, args }, env: next };
+      // all values are expanded with the environment from before the instruction
+      for (const a of args) if (a.value !== undefined) envLog.set(a.key, a.value);
+      return { ...ins, args };
     }
     case "ADD":
     case "COPY": {
@@ -421,25 +457,25 @@ function expandInstruction(
       if (ins.chown !== undefined) c.chown = w(ins.chown);
       if (ins.chmod !== undefined) c.chmod = w(ins.chmod);
       if (ins.checksum !== undefined) c.checksum = w(ins.checksum);
-      return { expanded: c };
+      return c;
     }
     case "EXPOSE":
-      return { expanded: { ...ins, ports: ins.ports.map(w) } };
+      return { ...ins, ports: ins.ports.map(w) };
     case "USER":
-      return { expanded: { ...ins, user: w(ins.user) } };
+      return { ...ins, user: w(ins.user) };
     case "WORKDIR":
-      return { expanded: { ...ins, path: w(ins.path) } };
+      return { ...ins, path: w(ins.path) };
     case "VOLUME":
-      return { expanded: { ...ins, volumes: ins.volumes.map(w) } };
+      return { ...ins, volumes: ins.volumes.map(w) };
     case "STOPSIGNAL":
-      return { expanded: { ...ins, signal: w(ins.signal) } };
+      return { ...ins, signal: w(ins.signal) };
     case "RUN": {
-      if (ins.mounts.length === 0) return { expanded: ins };
+      if (ins.mounts.length === 0) return ins;
       const mounts: Mount[] = ins.mounts.map((m) => parseMount(m.raw, w));
       const r: RunInstruction = { ...ins, mounts };
-      return { expanded: r };
+      return r;
     }
     default:
-      return { expanded: ins };
+      return ins;
   }
 }

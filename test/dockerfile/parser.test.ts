@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import {
   chompHeredoc,
   dumpDockerfile,
+  heredocsFromLine,
   parseCheckDirective,
   parseDockerfile,
+  parseHeredocWord,
 } from "../../src/dockerfile/index.js";
 
 test("positions: lines, columns, offsets and raw slices", () => {
@@ -170,4 +172,67 @@ test("a long line with many quotes and escapes stays linear", () => {
   );
   assert.ok(performance.now() - t0 < 2000);
   assert.equal(r.nodes[1].keyword, "ENV");
+});
+
+test("heredoc extraction across instruction kinds", () => {
+  const src = [
+    "FROM alpine",
+    "USER <<NOT",
+    "NOT",
+    "RUN 3<<EMPTY",
+    "EMPTY",
+    'RUN "<<QUOTED"',
+    "RUN <<-'NOEXPAND'",
+    "\tdon't expand $NAME",
+    "NOEXPAND",
+    "RUN <<C",
+    "# a comment inside the body",
+    "echo foo # trailing",
+    "C",
+    "RUN --mount=type=cache,target=/foo <<MOUNT",
+    "echo hello",
+    "MOUNT",
+    "COPY <<X <<Y /dest",
+    "Y",
+    "X",
+    "X",
+    "Y",
+    "",
+  ].join("\n");
+  const r = parseDockerfile(src);
+  assert.deepEqual(r.errors, []);
+  const docs = r.nodes.map((n) =>
+    n.heredocs.map((h) => [h.name, h.content, h.expand, h.chomp, h.fileDescriptor]),
+  );
+  assert.deepEqual(docs, [
+    [],
+    [],
+    [],
+    [["EMPTY", "", true, false, 3]],
+    [],
+    [["NOEXPAND", "\tdon't expand $NAME\n", false, true, 0]],
+    [["C", "# a comment inside the body\necho foo # trailing\n", true, false, 0]],
+    [["MOUNT", "echo hello\n", true, false, 0]],
+    [
+      ["X", "Y\n", true, false, 0],
+      ["Y", "X\n", true, false, 0],
+    ],
+  ]);
+  assert.equal(r.nodes[2].keyword, "NOT");
+});
+
+test("heredoc words: valid, invalid (errors), not heredocs", () => {
+  for (const w of ["<<EOF", "<<'EOF'", '<<"EOF"', "<<-EOF", "<<-'EOF'", '<<-"EOF"', "<< EOF"]) {
+    assert.equal(parseHeredocWord(w)?.name, "EOF", w);
+  }
+  for (const w of ["<<'EOF", '<<"EOF', "<<EOF'", '<<EOF"']) assert.throws(() => parseHeredocWord(w), w);
+  for (const w of ["", "EOF", "<<", "<<-", "<EOF", "<<<EOF", "a<<EOF"])
+    assert.equal(parseHeredocWord(w), null, w);
+  assert.deepEqual(
+    heredocsFromLine("RUN <<EOF <<-EOF2 '<<NO' \"<<NO\" cat<<NO").map((h) => h.name),
+    ["EOF", "EOF2"],
+  );
+  assert.equal(parseHeredocWord("<<eo'f'")?.expand, false);
+  assert.equal(parseHeredocWord("<<eo\\'f")?.expand, true);
+  assert.equal(parseHeredocWord("<<eo\\'f")?.name, "eo'f");
 });
