@@ -99,6 +99,7 @@ test("cross-repository mount sends no layer bytes; chunked uploads work", { skip
     assert.equal(proxy.uploadedBytes, 0, "mounted blobs send no bytes");
     assert.equal((await client.repository("move/two").resolve("b")).digest, img.manifestDesc.digest);
     // Layers already in the target: nothing is uploaded at all (counted at the wire).
+    proxy.requests.length = 0;
     const again = await copy(src, undefined, client.repository("move/two", { push: true }), "c");
     assert.equal(again.blobsSkipped, 3);
     assert.equal(proxy.uploadedBytes, 0, "existing blobs send no bytes");
