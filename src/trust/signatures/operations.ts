@@ -86,7 +86,23 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const ref = typeof input === "string" ? splitRef(input) : input;
   const client = new SignatureRegistryClient(ref.registry, opts);
-  const m = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
+  let m: Awaited<ReturnType<SignatureRegistryClient["getManifest"]>>;
+  try {
+    m = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
+  } catch (err) {
+    if (
+      err instanceof DockyardError &&
+      err.code === "DENIED" &&
+      /trust policy/.test(err.message) &&
+      !ref.digest
+    ) {
+      throw new DockyardError(
+        "DENIED",
+        `${err.message}. To sign a tag the registry hides until it is signed, name its digest too: ${formatReference(ref)}@sha256:… (push prints it)`,
+      );
+    }
+    throw err;
+  }
   if (!m)
     throw new DockyardError(
       "MANIFEST_UNKNOWN",

@@ -317,6 +317,10 @@ export class SignatureExtension {
   }
 
   /** Policy check of `repo`:`tag` → `digest`; undefined when allowed, else the reason. */
+  /** Positive policy results, briefly (signatures can be removed, so not forever). */
+  private readonly passed = new Map<string, number>();
+  private static readonly PASS_TTL_MS = 30_000;
+
   async policyRefusal(
     ctx: ExtensionContext,
     repo: string,
@@ -326,6 +330,9 @@ export class SignatureExtension {
     if (!this.policy || COSIGN_TAG_RE.test(tag)) return undefined;
     const rule = requirementFor(this.policy, repo, ctx.host);
     if (rule.require === "none") return undefined;
+    const key = `${repo}\0${tag}\0${digest}`;
+    const at = this.passed.get(key);
+    if (at !== undefined && Date.now() - at < SignatureExtension.PASS_TTL_MS) return undefined;
     const image = parseReference(`${ctx.host ?? "localhost"}/${repo}:${tag}`);
     const verifiers: Partial<Record<"gpg" | "sigstore" | "notary", KindVerifier>> = signatureKindVerifiers(
       this.source(ctx, repo),
@@ -335,7 +342,10 @@ export class SignatureExtension {
     );
     if (this.opts.notaryVerifier) verifiers.notary = this.opts.notaryVerifier(repo, tag, digest);
     const check = await evaluateRule(rule, verifiers);
-    return check.ok ? undefined : check.details.join("; ");
+    if (!check.ok) return check.details.join("; ");
+    if (this.passed.size > 10_000) this.passed.clear();
+    this.passed.set(key, Date.now());
+    return undefined;
   }
 
   /** Hook: a manifest GET. Tags under a requiring rule are served only when signed as the policy says. */
