@@ -167,14 +167,15 @@ export function copyEntrySync(
   const existing = lstatOrUndefined(dstHost);
   if (st.isDirectory()) {
     if (existing && !existing.isDirectory()) rmSync(dstHost, { recursive: true, force: true });
-    if (!existing || !existing.isDirectory()) mkdirSync(dstHost);
+    const created = !existing || !existing.isDirectory();
+    if (created) mkdirSync(dstHost);
     for (const name of readdirSync(srcHost).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       if (include && !include(r)) continue;
       count += copyEntrySync(join(srcHost, name), join(dstHost, name), o, include, r, preserveOwner);
     }
-    // an existing directory takes the source directory's metadata too (as fsutil's copy does)
-    copyMetaSync(dstHost, st, true, o, keep);
+    // a directory that already exists keeps its metadata (as BuildKit's copy does)
+    if (created) copyMetaSync(dstHost, st, true, o, keep);
     return count + 1;
   }
   if (existing) {

@@ -355,14 +355,9 @@ export async function runContainer(spec: RunSpec, bundleParent: string): Promise
   await writeFile(resolv, spec.network === "none" ? "" : hostResolv);
   const config = runtimeConfig(spec, user, { hosts, resolv });
   await writeFile(join(bundle, "config.json"), JSON.stringify(config));
-  const dests = [
-    "/proc",
-    "/dev",
-    "/sys",
-    "/etc/resolv.conf",
-    "/etc/hosts",
-    ...(spec.mounts ?? []).map((m) => m.destination),
-  ];
+  // Stubs the runtime creates for its own mounts are removed; --mount targets stay in the image as
+  // empty directories, as the BuildKit of Docker 20.10 leaves them.
+  const dests = ["/proc", "/dev", "/sys", "/etc/resolv.conf", "/etc/hosts"];
   const stubs = await findStubs(spec.rootfs, dests);
   // the working directory is created if missing (as BuildKit does), and belongs to the layer
   if (spec.cwd && spec.cwd !== "/") {

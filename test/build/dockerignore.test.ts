@@ -7,12 +7,16 @@ import { PatternMatcher, parseDockerignore } from "../../src/build/dockerignore.
 import { BuildContext } from "../../src/build/context.js";
 
 test("dockerignore: parsing trims, skips comments (only at line start), cleans paths, strips a leading /", () => {
-  const p = parseDockerignore("\uFEFF# comment\n\n  foo/../bar  \n/root-only\n! keep.md\n  # not a comment\n./a//b/\n");
+  const p = parseDockerignore(
+    "\uFEFF# comment\n\n  foo/../bar  \n/root-only\n! keep.md\n  # not a comment\n./a//b/\n",
+  );
   assert.deepEqual(p, ["bar", "root-only", "!keep.md", "# not a comment", "a/b"]);
 });
 
 test("dockerignore: patternmatcher semantics (**, * within a segment, parents, ! exceptions, order)", () => {
-  const m = new PatternMatcher(parseDockerignore("*.md\n!README.md\n**/*.pyc\ndocs/\n!docs/keep.md\n/build\na?c\n[x-z].txt\n"));
+  const m = new PatternMatcher(
+    parseDockerignore("*.md\n!README.md\n**/*.pyc\ndocs/\n!docs/keep.md\n/build\na?c\n[x-z].txt\n"),
+  );
   const cases: [string, boolean][] = [
     ["CHANGELOG.md", true],
     ["README.md", false],
@@ -57,11 +61,31 @@ test("context: the dockerignore fixture's walk gives exactly what docker sends; 
   const cache = await mkdtemp(join(tmpdir(), "dy-build-sc-"));
   try {
     const files = [
-      "README.md", "CHANGELOG.md", "docs/guide.md", "docs/keep.md", "nested/notes.md", "nested/deep/dir/file.txt",
-      "nested/deep/dir/file.tmp", "tmpfile.tmp", "app/main.py", "app/util.py", "app/sub/mod.py",
-      "app/__pycache__/main.cpython-311.pyc", "app/sub/__pycache__/mod.cpython-311.pyc", "app/tests/test_main.py",
-      "logs/debug.log", "logs/important.log", "build/output.bin", "secrets/.env", ".env", ".git/HEAD", ".git/config",
-      "node_modules/x/index.js", "config/.hidden", "with space.txt", "Dockerfile",
+      "README.md",
+      "CHANGELOG.md",
+      "docs/guide.md",
+      "docs/keep.md",
+      "nested/notes.md",
+      "nested/deep/dir/file.txt",
+      "nested/deep/dir/file.tmp",
+      "tmpfile.tmp",
+      "app/main.py",
+      "app/util.py",
+      "app/sub/mod.py",
+      "app/__pycache__/main.cpython-311.pyc",
+      "app/sub/__pycache__/mod.cpython-311.pyc",
+      "app/tests/test_main.py",
+      "logs/debug.log",
+      "logs/important.log",
+      "build/output.bin",
+      "secrets/.env",
+      ".env",
+      ".git/HEAD",
+      ".git/config",
+      "node_modules/x/index.js",
+      "config/.hidden",
+      "with space.txt",
+      "Dockerfile",
     ];
     for (const f of files) await mk(root, f);
     await mkdir(join(root, "empty"));
@@ -70,11 +94,30 @@ test("context: the dockerignore fixture's walk gives exactly what docker sends; 
       "# c\n\n.git\n.env\nsecrets/\n**/__pycache__\n**/*.pyc\n**/*.tmp\n*.md\n!README.md\ndocs/\n!docs/keep.md\nlogs\n!logs/important.log\n/build\nnode_modules\napp/tests\nDockerfile\n.dockerignore\n",
     );
     const ctx = await BuildContext.load(root, { cacheDir: cache });
-    const got = [...ctx.entries.values()].filter((e) => e.rel).map((e) => (e.type === "dir" ? e.rel + "/" : e.rel)).sort();
+    const got = [...ctx.entries.values()]
+      .filter((e) => e.rel)
+      .map((e) => (e.type === "dir" ? e.rel + "/" : e.rel))
+      .sort();
     assert.deepEqual(got, [
-      "README.md", "app/", "app/main.py", "app/sub/", "app/sub/mod.py", "app/util.py", "config/", "config/.hidden",
-      "docs/", "docs/keep.md", "empty/", "logs/", "logs/important.log", "nested/", "nested/deep/", "nested/deep/dir/",
-      "nested/deep/dir/file.txt", "nested/notes.md", "with space.txt",
+      "README.md",
+      "app/",
+      "app/main.py",
+      "app/sub/",
+      "app/sub/mod.py",
+      "app/util.py",
+      "config/",
+      "config/.hidden",
+      "docs/",
+      "docs/keep.md",
+      "empty/",
+      "logs/",
+      "logs/important.log",
+      "nested/",
+      "nested/deep/",
+      "nested/deep/dir/",
+      "nested/deep/dir/file.txt",
+      "nested/notes.md",
+      "with space.txt",
     ]);
     const d1 = await ctx.digestOf([""]);
     assert.equal(ctx.hashedFiles, 10);

@@ -13,15 +13,29 @@ import { isDockyardError } from "../../src/image/errors.js";
 import { hasCommand } from "../helpers/peers.js";
 
 const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? "needs root (mknod, chown, overlay)" : !hasCommand("getfattr") ? "needs getfattr/setfattr (apt-get install attr)" : false;
+const skip = !isRoot
+  ? "needs root (mknod, chown, overlay)"
+  : !hasCommand("getfattr")
+    ? "needs getfattr/setfattr (apt-get install attr)"
+    : false;
 
 type E = { name: string; type?: tar.Header["type"]; linkname?: string; body?: string; mode?: number };
 
 async function tarOf(entries: E[]): Promise<Readable> {
   const pack = tar.pack();
   for (const e of entries) {
-    const h = { name: e.name, type: e.type ?? "file", linkname: e.linkname, mode: e.mode ?? 0o644, mtime: new Date(1_600_000_000_000) } as tar.Header;
-    await new Promise<void>((res, rej) => pack.entry(h, e.type && e.type !== "file" ? Buffer.alloc(0) : Buffer.from(e.body ?? ""), (err) => (err ? rej(err) : res())));
+    const h = {
+      name: e.name,
+      type: e.type ?? "file",
+      linkname: e.linkname,
+      mode: e.mode ?? 0o644,
+      mtime: new Date(1_600_000_000_000),
+    } as tar.Header;
+    await new Promise<void>((res, rej) =>
+      pack.entry(h, e.type && e.type !== "file" ? Buffer.alloc(0) : Buffer.from(e.body ?? ""), (err) =>
+        err ? rej(err) : res(),
+      ),
+    );
   }
   pack.finalize();
   const chunks: Buffer[] = [];
@@ -41,7 +55,9 @@ async function withDir<T>(fn: (d: string) => Promise<T>): Promise<T> {
 async function expectEscape(entries: E[]) {
   await withDir(async (d) => {
     const dest = join(d, "layer");
-    await assert.rejects(extractLayer(await tarOf(entries), dest), (err) => isDockyardError(err, "PATH_ESCAPE"));
+    await assert.rejects(extractLayer(await tarOf(entries), dest), (err) =>
+      isDockyardError(err, "PATH_ESCAPE"),
+    );
     assert.equal(existsSync(join(d, "evil")), false, "nothing written beside the layer dir");
   });
 }
@@ -63,11 +79,23 @@ test("extract: writing through a symlink is refused (absolute and relative targe
     const outside = join(d, "outside");
     await mkdir(outside);
     await assert.rejects(
-      extractLayer(await tarOf([{ name: "link", type: "symlink", linkname: outside }, { name: "link/pwned", body: "x" }]), join(d, "l1")),
+      extractLayer(
+        await tarOf([
+          { name: "link", type: "symlink", linkname: outside },
+          { name: "link/pwned", body: "x" },
+        ]),
+        join(d, "l1"),
+      ),
       (err) => isDockyardError(err, "PATH_ESCAPE"),
     );
     await assert.rejects(
-      extractLayer(await tarOf([{ name: "up", type: "symlink", linkname: "../.." }, { name: "up/pwned", body: "x" }]), join(d, "l2")),
+      extractLayer(
+        await tarOf([
+          { name: "up", type: "symlink", linkname: "../.." },
+          { name: "up/pwned", body: "x" },
+        ]),
+        join(d, "l2"),
+      ),
       (err) => isDockyardError(err, "PATH_ESCAPE"),
     );
     assert.equal(existsSync(join(outside, "pwned")), false);
@@ -79,9 +107,18 @@ test("extract: hardlinks must point inside the layer at something in it", { skip
   await expectEscape([{ name: "h", type: "link", linkname: "../../etc/passwd" }]);
   // absolute: cleaned to etc/passwd inside the layer, which is not there: refused (never the host's)
   await expectEscape([{ name: "h", type: "link", linkname: "/etc/passwd" }]);
-  await expectEscape([{ name: "s", type: "symlink", linkname: "/etc" }, { name: "h", type: "link", linkname: "s/passwd" }]);
+  await expectEscape([
+    { name: "s", type: "symlink", linkname: "/etc" },
+    { name: "h", type: "link", linkname: "s/passwd" },
+  ]);
   await withDir(async (d) => {
-    await extractLayer(await tarOf([{ name: "a", body: "same" }, { name: "b", type: "link", linkname: "a" }]), join(d, "l"));
+    await extractLayer(
+      await tarOf([
+        { name: "a", body: "same" },
+        { name: "b", type: "link", linkname: "a" },
+      ]),
+      join(d, "l"),
+    );
     const [a, b] = await Promise.all([stat(join(d, "l/a")), stat(join(d, "l/b"))]);
     assert.equal(a.ino, b.ino);
   });
@@ -120,31 +157,44 @@ async function listTar(path: string): Promise<tar.Header[]> {
   return out;
 }
 
-test("diff: upper dir → sorted tar with .wh. whiteouts, opaque markers, hardlinks, clamped mtimes", { skip }, async () => {
-  await withDir(async (d) => {
-    const up = join(d, "upper");
-    await mkdir(join(up, "b/dir"), { recursive: true });
-    await writeFile(join(up, "b/z"), "z");
-    await writeFile(join(up, "a"), "a");
-    execFileSync("ln", [join(up, "a"), join(up, "a-link")]);
-    await symlink("a", join(up, "sym"));
-    execFileSync("mknod", [join(up, "b/removed"), "c", "0", "0"]);
-    execFileSync("setfattr", ["-n", OPAQUE_XATTR, "-v", "y", join(up, "b/dir")]);
-    await utimes(join(up, "a"), new Date(2_000_000_000_000), new Date(2_000_000_000_000));
-    const blob = await diffToLayer(up, join(d, "layer.tgz"), { epoch: 1_700_000_000 });
-    const hs = await listTar(join(d, "layer.tgz"));
-    assert.deepEqual(
-      hs.map((h) => `${h.name} ${h.type}${h.linkname ? " " + h.linkname : ""}`),
-      ["a file", "a-link link a", "b/ directory", "b/dir/ directory", "b/dir/.wh..wh..opq file", "b/.wh.removed file", "b/z file", "sym symlink a"],
-    );
-    for (const h of hs) assert.ok(h.mtime!.getTime() <= 1_700_000_000_000, `${h.name} clamped`);
-    assert.match(blob.diffID, /^sha256:[0-9a-f]{64}$/);
-    // deterministic: same tree, same digests
-    const again = await diffToLayer(up, join(d, "layer2.tgz"), { epoch: 1_700_000_000 });
-    assert.equal(again.diffID, blob.diffID);
-    assert.equal(again.digest, blob.digest);
-  });
-});
+test(
+  "diff: upper dir → sorted tar with .wh. whiteouts, opaque markers, hardlinks, clamped mtimes",
+  { skip },
+  async () => {
+    await withDir(async (d) => {
+      const up = join(d, "upper");
+      await mkdir(join(up, "b/dir"), { recursive: true });
+      await writeFile(join(up, "b/z"), "z");
+      await writeFile(join(up, "a"), "a");
+      execFileSync("ln", [join(up, "a"), join(up, "a-link")]);
+      await symlink("a", join(up, "sym"));
+      execFileSync("mknod", [join(up, "b/removed"), "c", "0", "0"]);
+      execFileSync("setfattr", ["-n", OPAQUE_XATTR, "-v", "y", join(up, "b/dir")]);
+      await utimes(join(up, "a"), new Date(2_000_000_000_000), new Date(2_000_000_000_000));
+      const blob = await diffToLayer(up, join(d, "layer.tgz"), { epoch: 1_700_000_000 });
+      const hs = await listTar(join(d, "layer.tgz"));
+      assert.deepEqual(
+        hs.map((h) => `${h.name} ${h.type}${h.linkname ? " " + h.linkname : ""}`),
+        [
+          "a file",
+          "a-link link a",
+          "b/ directory",
+          "b/dir/ directory",
+          "b/dir/.wh..wh..opq file",
+          "b/.wh.removed file",
+          "b/z file",
+          "sym symlink a",
+        ],
+      );
+      for (const h of hs) assert.ok(h.mtime!.getTime() <= 1_700_000_000_000, `${h.name} clamped`);
+      assert.match(blob.diffID, /^sha256:[0-9a-f]{64}$/);
+      // deterministic: same tree, same digests
+      const again = await diffToLayer(up, join(d, "layer2.tgz"), { epoch: 1_700_000_000 });
+      assert.equal(again.diffID, blob.diffID);
+      assert.equal(again.digest, blob.digest);
+    });
+  },
+);
 
 test("overlay: mount, whiteout a lower file, release leaves no mount and no dirs", { skip }, async () => {
   await withDir(async (d) => {
