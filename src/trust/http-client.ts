@@ -1,5 +1,5 @@
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { readFileSync } from "node:fs";
 import { DockyardError } from "../image/errors.js";
 
@@ -18,6 +18,25 @@ export interface HttpResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+}
+
+// Keep-alive agents (one per TLS setting): a TUF update makes several requests to one server, and
+// reusing the connection saves a TLS handshake per request. Node unrefs idle pooled sockets, so
+// they never keep a finished command alive.
+const httpAgent = new HttpAgent({ keepAlive: true });
+const httpsAgents = new Map<string, HttpsAgent>();
+function httpsAgentFor(caFile: string | undefined, insecure: boolean): HttpsAgent {
+  const k = `${caFile ?? ""}|${insecure}`;
+  let a = httpsAgents.get(k);
+  if (!a) {
+    a = new HttpsAgent({
+      keepAlive: true,
+      ca: caFile ? readFileSync(caFile) : undefined,
+      rejectUnauthorized: !insecure,
+    });
+    httpsAgents.set(k, a);
+  }
+  return a;
 }
 
 /** One HTTP(S) request, body buffered up to maxBytes (metadata and manifests are small). */

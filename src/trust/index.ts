@@ -18,7 +18,6 @@ export {
 export { TrustError, type Guarantee } from "./tuf/errors.js";
 export { KeyStore, trustDirs, envPassphrases } from "./keys/store.js";
 export { NotaryRemote, FileTufCache, MemoryTufCache, type TrustServerOptions } from "./remote.js";
-export * as server from "./server/index.js";
 
 /** Settings every trust operation needs; layered defaults < env < explicit. */
 export interface TrustSettings {

@@ -5,7 +5,7 @@ import {
   webcrypto,
   type KeyObject,
 } from "node:crypto";
-import nacl from "tweetnacl";
+import { createRequire } from "node:module";
 import { tufKeyFromPublic, type TufKey } from "../tuf/keys.js";
 
 export type KeyAlgorithm = "ecdsa" | "ed25519";
@@ -16,6 +16,7 @@ export function generateKeyPair(alg: KeyAlgorithm = "ecdsa"): {
   publicKey: KeyObject;
 } {
   if (alg === "ed25519") {
+    const nacl = createRequire(import.meta.url)("tweetnacl") as typeof import("tweetnacl");
     const kp = nacl.sign.keyPair();
     // PKCS#8 for ed25519: fixed prefix + the 32-byte seed
     const seed = Buffer.from(kp.secretKey.subarray(0, 32));

@@ -6,7 +6,7 @@ import {
   X509Certificate,
 } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import nacl from "tweetnacl";
+import { createRequire } from "node:module";
 import { canonicalize } from "./canonical.js";
 
 /** A TUF public key as Notary writes it in root/targets metadata. */
@@ -30,6 +30,13 @@ export const KEY_TYPES = ["ed25519", "ecdsa", "ecdsa-x509", "rsa", "rsa-x509"] a
 export function keyId(key: TufKey): string {
   const c = canonicalize({ keytype: key.keytype, keyval: { private: null, public: key.keyval.public } });
   return createHash("sha256").update(c).digest("hex");
+}
+
+// tweetnacl loads only when an ed25519 key is met (most Notary keys are ECDSA), keeping the
+// verify path's start-up short.
+let naclModule: typeof import("tweetnacl") | undefined;
+function nacl(): typeof import("tweetnacl") {
+  return (naclModule ??= createRequire(import.meta.url)("tweetnacl") as typeof import("tweetnacl"));
 }
 
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
@@ -70,7 +77,7 @@ export function verifySignature(key: TufKey, method: string, msg: Uint8Array, si
     switch (key.keytype) {
       case "ed25519":
         if (method !== "eddsa" && method !== "ed25519") return false;
-        return nacl.sign.detached.verify(msg, sig, Buffer.from(key.keyval.public, "base64"));
+        return nacl().sign.detached.verify(msg, sig, Buffer.from(key.keyval.public, "base64"));
       case "ecdsa":
       case "ecdsa-x509":
         // Notary's ECDSA signatures are raw r||s (IEEE P1363), not DER.
