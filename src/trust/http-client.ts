@@ -54,9 +54,7 @@ export function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResul
           ...(opts.headers ?? {}),
           ...(opts.body ? { "content-length": String(opts.body.length) } : {}),
         },
-        ...(isHttps
-          ? { ca: opts.caFile ? readFileSync(opts.caFile) : undefined, rejectUnauthorized: !opts.insecure }
-          : {}),
+        agent: isHttps ? httpsAgentFor(opts.caFile, opts.insecure === true) : httpAgent,
         timeout: opts.timeoutMs ?? 60_000,
       },
       (res) => {
