@@ -588,13 +588,7 @@ Examples:
               spec.reference && spec.reference.tag
                 ? formatReference({ ...spec.reference, digest: undefined })
                 : undefined;
-            await copy(
-              source,
-              ref,
-              target,
-              kind === "oci-archive" && spec.reference?.tag ? spec.reference.tag : tag,
-              copyOpts(args, progress),
-            );
+            await copy(source, ref, target, tag, copyOpts(args, progress));
           } finally {
             await source.close?.();
           }

@@ -233,8 +233,11 @@ export class ArchiveSource implements ImageSource {
         `${this.description} holds ${index.manifests.length} images; name one: ${index.manifests.map((d) => names(d)[0] ?? d.digest).join(", ")}`,
       );
     }
+    const full = isFullRef(ref) ? safeNormalize(ref) : undefined;
     const found =
-      index.manifests.find((d) => names(d).includes(ref)) ?? index.manifests.find((d) => d.digest === ref);
+      index.manifests.find((d) => names(d).includes(ref)) ??
+      (full ? index.manifests.find((d) => d.annotations?.[CONTAINERD_NAME] === full) : undefined) ??
+      index.manifests.find((d) => d.digest === ref);
     if (!found) throw new DockyardError("MANIFEST_UNKNOWN", `${this.description} has no image ${ref}`);
     return found;
   }
@@ -405,10 +408,11 @@ export class ArchiveSource implements ImageSource {
   images(): { ref: string; tags: string[] }[] {
     if (this.kind === "docker-archive")
       return this.dockerEntries.map((e, i) => ({ ref: `@${i}`, tags: e.RepoTags ?? [] }));
-    return this.ociIndex!.manifests.map((d) => ({
-      ref: d.annotations?.[REF_NAME] ?? d.digest,
-      tags: [d.annotations?.[CONTAINERD_NAME] ?? d.annotations?.[REF_NAME]].filter((x): x is string => !!x),
-    }));
+    return this.ociIndex!.manifests.map((d) => {
+      const a = d.annotations ?? {};
+      const name = a[CONTAINERD_NAME] ?? (a[REF_NAME] && isFullRef(a[REF_NAME]) ? a[REF_NAME] : undefined);
+      return { ref: a[CONTAINERD_NAME] ?? a[REF_NAME] ?? d.digest, tags: name ? [name] : [] };
+    });
   }
 
   async fetchManifest(desc: Descriptor): Promise<Uint8Array> {
@@ -436,6 +440,21 @@ export class ArchiveSource implements ImageSource {
   async close(): Promise<void> {
     await this.cleanup?.();
   }
+}
+
+/** `busybox:1`, `host/app` — a reference rather than a plain OCI ref name like `v1`. */
+function isFullRef(t: string): boolean {
+  if (!t.includes("/") && !t.includes(":")) return false;
+  try {
+    parseReference(t);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeNormalize(t: string): string {
+  return formatReference(parseReference(t));
 }
 
 function cleanName(name: string, where: string): string {
@@ -573,7 +592,9 @@ export class ArchiveTarget implements ImageTarget {
       for (const t of names) {
         const d: Descriptor = { mediaType: img.desc.mediaType, digest: img.desc.digest, size: img.desc.size };
         if (t !== undefined) {
-          if (this.kind === "docker-archive") {
+          // A full reference gets containerd's name annotation (what Docker 25 writes) and its
+          // tag as ref.name; a plain OCI ref name (`v1`) is kept as given (skopeo's habit).
+          if (this.kind === "docker-archive" || isFullRef(t)) {
             const r = parseReference(t);
             d.annotations = { [CONTAINERD_NAME]: formatReference(r), [REF_NAME]: r.tag ?? "latest" };
           } else d.annotations = { [REF_NAME]: t };

@@ -4,7 +4,7 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { DockyardError } from "../errors.js";
 import { isIndexMediaType } from "../media-types.js";
 import { isIndex, parseManifest, type Descriptor, type ImageConfig } from "../manifest.js";
-import { formatReference, parseReference } from "../reference.js";
+import { familiarReference, formatReference, parseReference } from "../reference.js";
 import { OciLayout, REF_NAME, withLock } from "./oci-layout.js";
 import type { WriteManifestOptions } from "./types.js";
 
@@ -86,7 +86,7 @@ export class LocalStore extends OciLayout {
     } catch (err) {
       throw new DockyardError(
         "NOT_FOUND",
-        `no image ${ref} in the local store (${name}); pull or build it first`,
+        `no image ${familiarReference(parsed)} in the local store (${name}); pull or build it first`,
         err,
       );
     }
