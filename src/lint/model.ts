@@ -457,7 +457,12 @@ function analyseRun(ins: Instruction, owner: Instruction, stage: Stage, shell: s
       const interp = shebang ? (shebang[1]!.endsWith("/env") ? (shebang[2] ?? "") : shebang[1]!) : "";
       const isShell = shebang ? SHELLS.test(interp) || SHELLS.test("/bin/" + interp) : true;
       // The body is shell when it is the whole command, or fed to a shell (`RUN bash <<EOF`).
-      const fed = !only && n === 0 && /^(?:\S*\/)?(?:sh|bash|dash|ash|ksh)\b[^|;&]*<</.test(argText);
+      const fed =
+        !only &&
+        n === 0 &&
+        /^\s*(?:\S*\/)?(?:sh|bash|dash|ash|ksh)(?:\s|$)/.test(
+          argText.replace(/<<-?(["']?)[A-Za-z0-9_][A-Za-z0-9_.-]*\1/g, " ").replace(/^\s+/, ""),
+        );
       if ((only && n === 0 && isShell) || fed) addPart(h.body, bodyMapper(h, ins), h);
     }
   }

@@ -15,6 +15,8 @@ export const rule: Rule = {
       const v = ctx.expand(raw, ctx.scopeAt(ins));
       if (v === undefined || v === "") continue;
       const [user, group] = v.split(":");
+      // root always resolves (uid 0 in every image); DL3002 is about running as root.
+      if (user === "root" && (group === undefined || group === "root")) continue;
       if (!/^\d+$/.test(user!) || (group !== undefined && !/^\d+$/.test(group))) report({ ins });
     }
   },

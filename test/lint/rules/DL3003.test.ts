@@ -2,6 +2,7 @@ import { ruleCases } from "../helpers.js";
 
 ruleCases("DL3003", {
   triggers: [
+    "FROM debian:12\nRUN <<-EOT bash\n\tset -e\n\tcd /etc\nEOT\n",
     "FROM debian:12\nRUN cd /app && make\n",
     "FROM debian:12\nRUN make; cd build\n",
     "FROM debian:12\nRUN <<EOF\ncd /tmp\nEOF\n",
