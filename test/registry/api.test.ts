@@ -605,6 +605,52 @@ describe("manifests", () => {
     assert.equal(r.status, 400);
     assert.equal(await errCode(r), "MANIFEST_BLOB_UNKNOWN");
   });
+  test("Accept negotiation: a list by tag falls back to linux/amd64 for schema2-only clients; OCI not accepted → 404", async () => {
+    const r2 = "manifests/accept";
+    const amd = await pushImage(U, r2, "amd", { mediaType: DOCKER_MANIFEST, seed: "amd" });
+    const arm = await pushImage(U, r2, "arm", { mediaType: DOCKER_MANIFEST, seed: "arm" });
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: DOCKER_LIST,
+        manifests: [
+          {
+            mediaType: DOCKER_MANIFEST,
+            digest: arm.digest,
+            size: arm.bytes.length,
+            platform: { architecture: "arm64", os: "linux" },
+          },
+          {
+            mediaType: DOCKER_MANIFEST,
+            digest: amd.digest,
+            size: amd.bytes.length,
+            platform: { architecture: "amd64", os: "linux" },
+          },
+        ],
+      }),
+    );
+    await fetch(`${U}/v2/${r2}/manifests/multi`, {
+      method: "PUT",
+      body: new Uint8Array(list),
+      headers: { "Content-Type": DOCKER_LIST },
+    });
+    let g = await fetch(`${U}/v2/${r2}/manifests/multi`, { headers: { Accept: DOCKER_MANIFEST } });
+    assert.equal(g.status, 200);
+    assert.equal(g.headers.get("docker-content-digest"), amd.digest);
+    assert.equal(g.headers.get("content-type"), DOCKER_MANIFEST);
+    g = await fetch(`${U}/v2/${r2}/manifests/multi`, {
+      headers: { Accept: `${DOCKER_MANIFEST}, ${DOCKER_LIST}` },
+    });
+    assert.equal(g.headers.get("docker-content-digest"), sha256(list));
+    g = await fetch(`${U}/v2/${r2}/manifests/multi`, { headers: { Accept: "*/*" } });
+    assert.equal(g.headers.get("content-type"), DOCKER_LIST);
+    const oci = await pushImage(U, r2, "oci");
+    g = await fetch(`${U}/v2/${r2}/manifests/oci`, { headers: { Accept: DOCKER_MANIFEST } });
+    assert.equal(g.status, 404);
+    assert.equal(await errCode(g), "MANIFEST_UNKNOWN");
+    g = await fetch(`${U}/v2/${r2}/manifests/oci`);
+    assert.equal(g.headers.get("docker-content-digest"), oci.digest);
+  });
   test("manifests over 4 MiB are refused with 413", async () => {
     const big = Buffer.alloc(4 * 1024 * 1024 + 1, 32);
     const r = await fetch(`${U}/v2/${repo}/manifests/huge`, {

@@ -1,11 +1,53 @@
 import { DockyardError } from "../../image/errors.js";
 import { checkReference, readBody, sendEmpty, type RequestContext } from "../http.js";
+import { parseManifest, isIndex } from "../../image/manifest.js";
+import { MediaType, isIndexMediaType } from "../../image/media-types.js";
+import type { ManifestMeta } from "../store.js";
+
+/**
+ * Accept negotiation, as distribution does for clients that do not list the stored type: a
+ * manifest list / index fetched by tag falls back to its linux/amd64 image manifest when the
+ * client accepts that; an OCI manifest or index the client does not accept is "unknown" to it
+ * (404), while Docker types are served anyway (there is nothing older to convert to).
+ */
+async function negotiate(
+  ctx: RequestContext,
+  meta: ManifestMeta,
+  ref: string,
+  accept: string,
+): Promise<ManifestMeta> {
+  const accepted = accept.split(",").map((a) => a.split(";")[0]!.trim());
+  if (isIndexMediaType(meta.mediaType) && !ref.includes(":")) {
+    try {
+      const { manifest } = parseManifest(await ctx.store.manifestBytes(meta.digest), meta.mediaType);
+      if (isIndex(manifest)) {
+        const child = manifest.manifests.find(
+          (c) =>
+            c.platform?.os === "linux" &&
+            c.platform.architecture === "amd64" &&
+            accepted.includes(c.mediaType),
+        );
+        const cm = child && ctx.store.resolve(ctx.route.name, child.digest);
+        if (cm) return cm;
+      }
+    } catch {
+      // fall through
+    }
+  }
+  if (meta.mediaType === MediaType.ociManifest || meta.mediaType === MediaType.ociIndex)
+    throw new DockyardError(
+      "MANIFEST_UNKNOWN",
+      `${ref} is an ${meta.mediaType}, which the request's Accept header does not include`,
+      { name: ctx.route.name, reference: ref },
+    );
+  return meta;
+}
 
 /** GET / HEAD /v2/<name>/manifests/<reference>: the stored bytes, unchanged. */
 export async function getManifest(ctx: RequestContext): Promise<void> {
   const { req, res, route, store } = ctx;
   const ref = route.arg;
-  const meta = store.resolve(route.name, ref);
+  let meta = store.resolve(route.name, ref);
   if (!meta) {
     // A malformed digest is 400; any other unknown reference (even one that is not a valid tag,
     // as the conformance suite's ".INVALID_MANIFEST_NAME") is 404 MANIFEST_UNKNOWN.
@@ -15,6 +57,13 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
       reference: ref,
     });
   }
+  const accept = req.headers.accept;
+  if (
+    accept &&
+    accept.indexOf(meta.mediaType) < 0 &&
+    !/\*\/\*|application\/\*|application\/json(?!\w)/.test(accept)
+  )
+    meta = await negotiate(ctx, meta, ref, accept);
   await ctx.app.beforeManifestGet(route.name, ref, meta);
   const headers = {
     "Content-Type": meta.mediaType,
