@@ -1,6 +1,7 @@
 import type { FlagSpec } from "../cli/args.js";
 import { DockyardError } from "../image/errors.js";
 import type { TransportSpec } from "../image/transports/index.js";
+import type { Digest } from "../image/digest.js";
 
 /**
  * The small seams by which the move room's push/pull/copy commands use content trust. Kept
@@ -10,14 +11,15 @@ export const VERIFY_FLAG: FlagSpec = {
   name: "verify",
   type: "boolean",
   description:
-    "content trust: verify the tag's Notary signature and copy the signed digest (--no-verify to skip)",
+    "verify the source's signatures by the trust policy ($DOCKYARD_POLICY, ~/.config/dockyard/policy.yaml), else its Notary signature; copy the verified digest",
   env: "DOCKYARD_CONTENT_TRUST",
 };
 
 export const SIGN_FLAG: FlagSpec = {
   name: "sign",
   type: "boolean",
-  description: "content trust: sign the pushed tag with Notary (trust server: $DOCKYARD_TRUST_SERVER)",
+  description:
+    "sign the pushed tag: with $DOCKYARD_SIGNING_KEY (gpg/cosign key) when set, else Notary ($DOCKYARD_TRUST_SERVER)",
   env: "DOCKYARD_CONTENT_TRUST",
 };
 
@@ -34,6 +36,18 @@ export async function verifiedSource(
     throw new DockyardError("USAGE", "--verify applies to registry (docker://) sources only");
   }
   const ref = spec.reference;
+  // A trust policy file (--policy/$DOCKYARD_POLICY/~/.config/dockyard/policy.yaml) decides which
+  // kinds (notary, gpg, sigstore) this repository needs; without one, --verify means Notary.
+  const sig = await import("./signatures/hooks.js");
+  const policy = await sig.clientPolicy();
+  if (policy) {
+    const digest = await sig.verifyWithPolicy(ref, policy, { ...(info ? { info } : {}) });
+    return {
+      ...spec,
+      ref: `${ref.registry}/${ref.repository}@${digest}`,
+      reference: { ...ref, tag: undefined, digest: digest as typeof ref.digest },
+    };
+  }
   if (!ref.tag) {
     if (ref.digest) return spec; // by digest: content-addressed already
     throw new DockyardError("USAGE", "--verify needs a tag to look up in the trust data");
@@ -56,6 +70,10 @@ export async function signPushed(
   if (spec.kind !== "docker" || !spec.reference?.tag) {
     throw new DockyardError("USAGE", "--sign applies to a registry destination with a tag");
   }
+  // $DOCKYARD_SIGNING_KEY (an OpenPGP secret key or a cosign key) signs gpg/sigstore instead of Notary.
+  const sig = await import("./signatures/hooks.js");
+  const keyFile = sig.configuredSigningKey();
+  if (keyFile) return sig.signPushedWithKey(spec.reference, desc.digest as Digest, keyFile);
   const { openRepository } = await import("./index.js");
   const repo = openRepository(spec.reference);
   if (!(await repo.initialized())) await repo.init();

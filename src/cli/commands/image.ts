@@ -42,6 +42,12 @@ const insecureFlag: FlagSpec = {
   type: "boolean",
   description: "allow plain HTTP / unverified TLS to registries (loopback registries always are)",
 };
+const removeSignaturesFlag: FlagSpec = {
+  name: "remove-signatures",
+  type: "boolean",
+  description: "do not carry the source's GPG/cosign signatures to a registry destination",
+};
+
 const platformFlag: FlagSpec = {
   name: "platform",
   type: "string",
@@ -152,7 +158,15 @@ Examples:
   dockyard copy docker://localhost:5000/app:1 oci:./app-layout:1
   dockyard copy --all-platforms docker://reg-a:5000/base docker://reg-b:5000/base
   dockyard copy docker-daemon:app:dev docker-archive:app.tar:app:dev`,
-  flags: [allPlatformsFlag, platformFlag, concurrencyFlag, insecureFlag, progressFlag, VERIFY_FLAG],
+  flags: [
+    allPlatformsFlag,
+    platformFlag,
+    concurrencyFlag,
+    insecureFlag,
+    progressFlag,
+    VERIFY_FLAG,
+    removeSignaturesFlag,
+  ],
   async run(args, io) {
     const [a, b] = need(args, 2, "SOURCE and DESTINATION");
     const progress = progressFor(args, io);
@@ -167,6 +181,15 @@ Examples:
       progress.info(
         `copied ${formatTransport(src)} → ${formatTransport(dst)}: ${r.descriptor.digest} (${summary(r)})`,
       );
+      if (src.kind === "docker" && dst.kind === "docker" && args.flags["remove-signatures"] !== true) {
+        const { carryAfterCopy } = await import("../../trust/signatures/hooks.js");
+        await carryAfterCopy(
+          src.reference!,
+          dst.reference!,
+          [r.descriptor.digest, ...r.manifests.map((m) => m.digest)],
+          { insecure: args.flags.insecure === true, info: (l) => progress.info(l) },
+        );
+      }
       return ExitCode.ok;
     });
   },

@@ -224,7 +224,9 @@ by that digest. Exit 0 when verified, 7 when a trust check fails (the message na
 
 With --key PUBFILE (OpenPGP public key → gpg, PEM → sigstore) checks the image's signatures of
 that kind: the signature, the payload's manifest digest and its signed identity (gpg: exact
-reference when pulled by tag, repository when by digest; sigstore: repository). Without --key,
+reference when named by tag, repository when by digest; sigstore: not checked, as cosign's spec
+says, unless a policy signedIdentity or --signed-identity asks). After a copy to another
+registry, --signed-identity ORIGINAL-REF accepts the signatures made for the original name. Without --key,
 --kind gpg|sigstore or --policy FILE evaluates the trust policy's rule for the repository
 ($DOCKYARD_POLICY, ~/.config/dockyard/policy.yaml by default).
 

@@ -43,7 +43,7 @@ export const VERIFY_FLAGS: FlagSpec[] = [
     type: "string",
     valueName: "REF",
     description:
-      "gpg/sigstore: accept signatures whose identity is exactly REF (e.g. the image's name before a copy)",
+      "accept signatures made for REF (the image's name before a copy): gpg exactly, sigstore by repository",
   },
 ];
 

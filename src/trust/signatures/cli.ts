@@ -129,9 +129,7 @@ export async function verifyCommand(a: ParsedArgs, io: CommandIO): Promise<numbe
     ...(kindOf(a) ? { kind: kindOf(a)! } : {}),
     keyFiles,
     ...(policy ? { policy } : {}),
-    ...(signedIdentity
-      ? { identity: { type: "exactReference" as const, dockerReference: signedIdentity } }
-      : {}),
+    ...(signedIdentity ? { signedIdentity } : {}),
     ...(notary ? { notary } : {}),
     insecure: a.flags.insecure === true,
   });

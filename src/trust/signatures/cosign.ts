@@ -218,15 +218,12 @@ export function verifyCosign(
       `the cosign signature is for manifest ${payload.manifestDigest}, not ${expected.manifestDigest} (a signature for another image)`,
     );
   }
-  if (expected.image) {
-    const why = checkIdentity(
-      payload.dockerReference,
-      expected.image,
-      expected.identity ?? { type: "matchRepository" },
-      {
-        ignoreHost: expected.ignoreHost === true,
-      },
-    );
+  // SIGNATURE_SPEC.md: "The critical.identity.docker-reference field is ignored" — unless the
+  // caller (policy signedIdentity, --signed-identity) asks for an identity rule.
+  if (expected.image && expected.identity) {
+    const why = checkIdentity(payload.dockerReference, expected.image, expected.identity, {
+      ignoreHost: expected.ignoreHost === true,
+    });
     if (why) throw new DockyardError("TRUST", why);
   }
   return { payload, keyId: publicKeyId(signer) };

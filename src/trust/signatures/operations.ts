@@ -200,8 +200,13 @@ export interface VerifyOptions extends RegistryClientOptions {
   keyFiles?: string[];
   /** The policy (when no keys are given). */
   policy?: PolicyDocument;
-  /** How the signed identity must match (default per kind; `exactReference` via --signed-identity). */
+  /** How the signed identity must match (default per kind: gpg matchRepoDigestOrExact, sigstore ignored). */
   identity?: SignedIdentity;
+  /**
+   * The identity the signatures were made for (e.g. the name before a copy): gpg must match it
+   * exactly (exactReference), sigstore by repository (exactRepository).
+   */
+  signedIdentity?: string;
   /** Verifier for the policy's notary kind (from src/trust), when the caller has one. */
   notary?: (ref: ImageReference, digest: Digest) => KindVerifier;
 }
@@ -223,6 +228,14 @@ export async function verifyImageSignatures(
   input: string | ImageReference,
   opts: VerifyOptions,
 ): Promise<VerifyResult> {
+  const identityFor = (kind: KeyedKind): SignedIdentity | undefined => {
+    if (opts.signedIdentity) {
+      return kind === "gpg"
+        ? { type: "exactReference", dockerReference: opts.signedIdentity }
+        : { type: "exactRepository", dockerRepository: opts.signedIdentity };
+    }
+    return opts.identity;
+  };
   const img = await resolveImage(input, opts);
   const source = img.client.source(img.ref.repository);
   const reference = formatReference(img.ref);
@@ -232,10 +245,10 @@ export async function verifyImageSignatures(
     let checks: SignatureCheck[];
     if (kind === "gpg") {
       const keys = (await Promise.all(datas.map((d) => readPublicKeys(d)))).flat();
-      checks = await checkGpg(source, img.ref, img.digest, keys, opts.identity);
+      checks = await checkGpg(source, img.ref, img.digest, keys, identityFor("gpg"));
     } else {
       const keys: KeyObject[] = datas.map((d) => loadCosignPublicKey(d.toString("utf8")));
-      checks = await checkCosign(source, img.ref, img.digest, keys, opts.identity);
+      checks = await checkCosign(source, img.ref, img.digest, keys, identityFor("sigstore"));
     }
     const ok = checks.filter((c) => c.ok);
     if (!ok.length)
@@ -259,14 +272,14 @@ export async function verifyImageSignatures(
     img.digest,
   );
   if (opts.notary) verifiers.notary = opts.notary(img.ref, img.digest);
-  if (opts.identity) {
+  if (opts.identity || opts.signedIdentity) {
     // An explicit identity overrides the policy's signedIdentity.
     const wrap =
-      (v: KindVerifier): KindVerifier =>
+      (v: KindVerifier, kind: KeyedKind): KindVerifier =>
       (req: SignerRequirement) =>
-        v({ ...req, signedIdentity: opts.identity as unknown as Record<string, unknown> });
-    verifiers.gpg = wrap(verifiers.gpg!);
-    verifiers.sigstore = wrap(verifiers.sigstore!);
+        v({ ...req, signedIdentity: identityFor(kind) as unknown as Record<string, unknown> });
+    verifiers.gpg = wrap(verifiers.gpg!, "gpg");
+    verifiers.sigstore = wrap(verifiers.sigstore!, "sigstore");
   }
   const check = await evaluateRule(rule, verifiers);
   if (!check.ok) {

@@ -344,11 +344,19 @@ test("cosign signatures: published storage format, verification and tampering", 
       }),
     /not an ASN.1 DER/,
   );
+  // cosign's spec ignores docker-reference; a signedIdentity rule makes it count.
+  const elsewhere = signCosign(privateKey, "127.0.0.1:5000/evil/app", D1);
+  const image = parseReference("127.0.0.1:5000/sig/app:v1");
+  assert.equal(
+    verifyCosign(elsewhere, [publicKey], { manifestDigest: D1, image }).payload.dockerReference,
+    "127.0.0.1:5000/evil/app",
+  );
   await rejects(
     () =>
-      verifyCosign(signCosign(privateKey, "127.0.0.1:5000/evil/app", D1), [publicKey], {
+      verifyCosign(elsewhere, [publicKey], {
         manifestDigest: D1,
-        image: parseReference("127.0.0.1:5000/sig/app:v1"),
+        image,
+        identity: { type: "matchRepository" },
       }),
     /is for "127.0.0.1:5000\/evil\/app"/,
   );
