@@ -70,12 +70,9 @@ class PlainReporter extends Base {
     if (!title || this.quiet) return NOOP;
     const id = this.nextId++;
     const t0 = Date.now();
-    let started = false;
     let partial = "";
-    const start = () => {
-      if (!started) this.out.write(`#${id} ${title}\n`);
-      started = true;
-    };
+    this.out.write(`#${id} ${title}\n`);
+    const start = () => {};
     return {
       output: (c) => {
         start();
