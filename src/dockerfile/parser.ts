@@ -347,7 +347,8 @@ export function parseDockerfile(input: string | Uint8Array, options: ParseOption
     const node = newNode(line, comments);
     if (node.error) errors.push({ message: node.error, range: linesRange(first, last) });
 
-    if (!node.error && canContainHeredoc(node) && line.includes("<<")) {
+    // (read heredoc bodies even after a line-parser error, so they are not parsed as instructions)
+    if (canContainHeredoc(node) && line.includes("<<")) {
       let docs: Omit<Heredoc, "content" | "range">[] = [];
       try {
         docs = heredocsFromLine(line);

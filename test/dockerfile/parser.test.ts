@@ -236,3 +236,29 @@ test("heredoc words: valid, invalid (errors), not heredocs", () => {
   assert.equal(parseHeredocWord("<<eo\\'f")?.expand, true);
   assert.equal(parseHeredocWord("<<eo\\'f")?.name, "eo'f");
 });
+
+test("recovery: after a bad instruction the rest of the file is still parsed", () => {
+  const r = parseDockerfile("FROM a\nCMD [1]\nRUN <<EOF\nFROM not-an-instruction\nEOF\nENV K\nLABEL x=1\n");
+  assert.deepEqual(
+    r.errors.map((e) => [e.message, e.range.start.line]),
+    [
+      ["when using JSON array syntax, arrays must be comprised of strings only", 2],
+      ["ENV must have two arguments", 6],
+    ],
+  );
+  assert.deepEqual(
+    r.nodes.map((n) => n.keyword),
+    ["FROM", "CMD", "RUN", "ENV", "LABEL"],
+  );
+  assert.equal(r.nodes[2].heredocs[0].content, "FROM not-an-instruction\n");
+  assert.equal(
+    dumpDockerfile(r),
+    "ERROR: when using JSON array syntax, arrays must be comprised of strings only",
+  );
+});
+
+test("backtick escape in ENV/LABEL words and continuations", () => {
+  const r = parseDockerfile('# escape=`\nFROM a\nENV A="x`"y" B=c` d `\n  E=f\n');
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.nodes[1].args, ["A", '"x`"y"', "=", "B", "c` d", "=", "E", "f", "="]);
+});
