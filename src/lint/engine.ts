@@ -147,7 +147,9 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
     }
   }
 
+  const hasOverride = Object.values(cfg.override).some((l) => l && l.length);
   const levelOf = (id: string, base: Severity, buildkit: boolean): Severity => {
+    if (!hasOverride && !check.error) return base;
     let lvl: Severity = base;
     for (const l of ["style", "info", "warning", "error"] as const) {
       if (cfg.override[l]?.includes(id)) lvl = l;
@@ -198,6 +200,7 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
         }
       }
       if (names.length === 1) return cmdIndex.get(names[0]!) ?? [];
+      if (!names.some((n) => cmdIndex!.has(n))) return [];
       return names
         .flatMap((n) => cmdIndex!.get(n) ?? [])
         .sort((a, b) => a.run.ins.index - b.run.ins.index || a.cmd.start - b.cmd.start);

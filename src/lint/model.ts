@@ -161,6 +161,8 @@ export interface Model {
   expand(text: string, scope: VarScope): string | undefined;
   runs: RunInfo[];
   runOf(ins: Instruction): RunInfo | undefined;
+  /** Top-level instructions by keyword. */
+  byKeyword: ReadonlyMap<string, Instruction[]>;
   /** The stage named `name` (case-insensitive) defined before stage index `before`. */
   stageByName(name: string, before?: number): Stage | undefined;
 }
@@ -279,8 +281,15 @@ export function buildModel(src: DockerfileSource): Model {
     return sh;
   }
 
+  const byKeyword = new Map<string, Instruction[]>();
+  for (const ins of instructions) {
+    let l = byKeyword.get(ins.keyword);
+    if (!l) byKeyword.set(ins.keyword, (l = []));
+    l.push(ins);
+  }
   return {
     src,
+    byKeyword,
     instructions,
     preamble,
     stages,
@@ -298,7 +307,14 @@ export function buildModel(src: DockerfileSource): Model {
 }
 
 /** ARG name[=default] … pairs. */
+const argMemo = new WeakMap<Instruction, Array<[string, string | undefined]>>();
 export function argPairs(ins: Instruction, escape = "\\"): Array<[string, string | undefined]> {
+  let hit = argMemo.get(ins);
+  if (!hit) argMemo.set(ins, (hit = argPairsUncached(ins, escape)));
+  return hit;
+}
+
+function argPairsUncached(ins: Instruction, escape: string): Array<[string, string | undefined]> {
   return splitWords(ins.args, escape).map((w) => {
     const eq = w.value.indexOf("=");
     return eq < 0 ? [w.value, undefined] : [w.value.slice(0, eq), w.value.slice(eq + 1)];
@@ -315,7 +331,14 @@ export interface KV {
 }
 
 /** ENV/LABEL pairs: `k=v k2="v 2"` or the legacy `k v` form. */
+const kvMemo = new WeakMap<Instruction, KV[]>();
 export function kvPairs(ins: Instruction, escape = "\\"): KV[] {
+  let hit = kvMemo.get(ins);
+  if (!hit) kvMemo.set(ins, (hit = kvPairsUncached(ins, escape)));
+  return hit;
+}
+
+function kvPairsUncached(ins: Instruction, escape: string): KV[] {
   const words = splitWords(ins.args, escape);
   if (words.length === 0) return [];
   const base = ins.argsStart;

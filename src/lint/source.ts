@@ -628,8 +628,32 @@ function readWord(s: string, p: number, escape: string): { value: string; end: n
   return { value: v, end: k };
 }
 
-/** Splits BuildKit-style words (whitespace separated, quotes group and are removed). */
+const wordCache = new Map<string, Word[]>();
+const valueCache = new Map<string, string[]>();
+
+/** Splits BuildKit-style words (whitespace separated, quotes group and are removed); memoised, do not mutate. */
 export function splitWords(s: string, escape = "\\"): Word[] {
+  const key = escape + s;
+  let hit = wordCache.get(key);
+  if (!hit) {
+    if (wordCache.size > 20000) wordCache.clear();
+    wordCache.set(key, (hit = splitWordsUncached(s, escape)));
+  }
+  return hit;
+}
+
+/** The word values of `s` (memoised, do not mutate). */
+export function wordValues(s: string, escape = "\\"): string[] {
+  const key = escape + s;
+  let hit = valueCache.get(key);
+  if (!hit) {
+    if (valueCache.size > 20000) valueCache.clear();
+    valueCache.set(key, (hit = splitWords(s, escape).map((w) => w.value)));
+  }
+  return hit;
+}
+
+function splitWordsUncached(s: string, escape: string): Word[] {
   const out: Word[] = [];
   let p = 0;
   while (p < s.length) {

@@ -16,7 +16,7 @@ export function reportCommand(
 
 /** Top-level instructions with a keyword. */
 export function each(ctx: RuleContext, keyword: string): Instruction[] {
-  return ctx.instructions.filter((i) => i.keyword === keyword);
+  return ctx.byKeyword.get(keyword) ?? [];
 }
 
 /** Instructions of a keyword including ONBUILD triggers (for value checks). */

@@ -6,5 +6,11 @@ ruleCases("DL3066", {
     "FROM debian:12\nUSER 1000:app\n",
     "FROM debian:12\nARG U=web\nUSER $U\n",
   ],
-  passes: ["FROM debian:12\nUSER root\n", "FROM debian:12\nUSER root:root\n", "FROM debian:12\nUSER 1000\n", "FROM debian:12\nUSER 1000:1000\n", "FROM debian:12\nUSER $UID\n"],
+  passes: [
+    "FROM debian:12\nUSER root\n",
+    "FROM debian:12\nUSER root:root\n",
+    "FROM debian:12\nUSER 1000\n",
+    "FROM debian:12\nUSER 1000:1000\n",
+    "FROM debian:12\nUSER $UID\n",
+  ],
 });
