@@ -32,6 +32,8 @@ export interface BuildOptions {
   secrets?: Secret[];
   insecureRegistries?: string[];
   push?: boolean;
+  /** Sign every pushed tag (src/trust/cli-hooks.ts signPushed: $DOCKYARD_SIGNING_KEY, else Notary). */
+  sign?: boolean;
   load?: boolean;
   outputs?: OutputSpec[];
   iidfile?: string;

@@ -19,12 +19,13 @@ async function copyTo(
   spec: TransportSpec,
   opts: BuildOptions,
   tags?: string[],
-): Promise<void> {
+): Promise<{ digest: string; size: number }> {
   const { target, ref } = await openTarget(spec, {
     tags,
     insecure: spec.reference ? (opts.insecureRegistries ?? []).includes(spec.reference.registry) : false,
   });
-  await withTarget(target, (t) => copy(image, undefined, t, ref, { concurrency: 6 }));
+  const r = await withTarget(target, (t) => copy(image, undefined, t, ref, { concurrency: 6 }));
+  return r.descriptor;
 }
 
 /** Writes every requested output; returns human descriptions of what was written. */
@@ -62,8 +63,13 @@ export async function writeOutputs(
     throw new DockyardError("USAGE", "--push needs at least one -t REGISTRY/NAME:TAG");
   await Promise.all(
     [...pushTags].map(async (t) => {
-      await copyTo(image, parseTransport(`docker://${t}`), opts);
+      const spec = parseTransport(`docker://${t}`);
+      const desc = await copyTo(image, spec, opts);
       done.push(`pushed: ${t}`);
+      if (opts.sign) {
+        const { signPushed } = await import("../trust/cli-hooks.js");
+        done.push(`signed: ${t} (${(await signPushed(spec, desc)).join(", ")})`);
+      }
     }),
   );
   for (const o of outputs) {

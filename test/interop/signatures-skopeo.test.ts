@@ -10,7 +10,7 @@ import { parseReference } from "../../src/image/reference.js";
 import { needPeers } from "../helpers/peers.js";
 import { readPublicKeys, readSigningKey, signGpg, verifyGpg } from "../../src/trust/signatures/gpg.js";
 import { SignatureRegistryClient } from "../../src/trust/signatures/registry-client.js";
-import { makeGnupgHome, makeOciLayout, startSignatureRegistry } from "../trust/signatures/harness.js";
+import { cli, makeGnupgHome, makeOciLayout, startSignatureRegistry } from "../trust/signatures/harness.js";
 
 const run = promisify(execFile);
 const skip = needPeers("skopeo", "gpg");
@@ -60,8 +60,13 @@ test(
       assert.equal(v.fingerprint, gpg.fingerprint);
       assert.equal(v.payload.dockerReference, ref);
 
-      // skopeo verifies with a signedBy policy.
+      // …and so does the CLI, with the binary key gpg exported.
       await writeFile(join(dir, "pub.gpg"), gpg.publicKey);
+      const r = await cli(["trust", "verify", "--key", join(dir, "pub.gpg"), ref]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`gpg: signed by ${gpg.fingerprint} as ${ref}`));
+
+      // skopeo verifies with a signedBy policy.
       const policy = (keyPath: string) => ({
         default: [{ type: "reject" }],
         transports: {

@@ -105,6 +105,11 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
       env: "BUILDKIT_PROGRESS",
     },
     { name: "push", type: "boolean", description: "Push every -t name to its registry" },
+    {
+      name: "sign",
+      type: "boolean",
+      description: "with --push: sign each pushed tag ($DOCKYARD_SIGNING_KEY gpg/cosign key, else Notary)",
+    },
     { name: "load", type: "boolean", description: "Load the image into the Docker Engine (DOCKER_HOST)" },
     {
       name: "output",
@@ -206,6 +211,7 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
       secrets: parseSecrets(f.secret as string[] | undefined),
       insecureRegistries: (f["insecure-registry"] as string[] | undefined) ?? [],
       push: f.push === true,
+      sign: f.sign === true,
       load: f.load === true,
       outputs,
       iidfile: f.iidfile as string | undefined,

@@ -99,6 +99,17 @@ test(
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr + r.stdout, /satisfies .*policy.yaml/);
 
+      // push --sign with the configured key ($DOCKYARD_SIGNING_KEY, a cosign key here).
+      r = await cli(["push", "--sign", "--progress", "plain", dstRef, `docker://${b.host}/signed/app:1`], {
+        ...ENV,
+        DOCKYARD_HOME: join(dir, "home"),
+        DOCKYARD_SIGNING_KEY: join(dir, "cosign.key"),
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr + r.stdout, /signed .*sigstore key [0-9a-f]{16}/);
+      r = await cli(["trust", "verify", "--key", join(dir, "cosign.pub"), `${b.host}/signed/app:1`], ENV);
+      assert.equal(r.code, 0, r.stderr);
+
       // --remove-signatures: none at the destination, and the policy then refuses the pull.
       r = await cli(
         [
