@@ -145,6 +145,14 @@ test("server: refuses replays, foreign keys, expiry, undelegated roles, paths, m
   b.rootSigners = old;
   b.setRoleKeys({ root: 2 });
   await refusedUpdate(svc, uploads(b, ["root"]), /threshold is 2/);
+  // a root that changes the targets key without re-signed targets
+  b.setRoleKeys();
+  const oldTargets = b.targetsSigners;
+  b.targetsSigners = [newSigner()];
+  b.setRoleKeys();
+  await refusedUpdate(svc, uploads(b, ["root"]), /re-signed with the new targets key/);
+  b.targetsSigners = oldTargets;
+  b.setRoleKeys();
   // a proper rotation: old + new root keys
   const next = newSigner();
   b.rootSigners = [next];

@@ -259,6 +259,21 @@ export class NotaryService {
     } else {
       throw new TrustError("format", `no trust data for ${gun} yet: the first update must include root.json`);
     }
+    // A new root that changes the targets keys must come with targets signed by the new keys:
+    // otherwise every client would refuse the repository afterwards.
+    if (newRootDoc && !docs.has("targets")) {
+      const stored = await storedDoc<TargetsSigned>("targets");
+      if (stored) {
+        try {
+          verifyRoleSignatures(stored, "targets", root.roles.targets!, root.keys, "of the new root");
+        } catch {
+          throw new TrustError(
+            "signature",
+            "the new root changes the targets keys: upload targets re-signed with the new targets key in the same update",
+          );
+        }
+      }
+    }
     const tsSigner = await this.keys.signerAmong(gun, "timestamp", root.roles.timestamp!.keyids);
     if (!tsSigner) {
       throw new TrustError(
