@@ -224,3 +224,46 @@ test("a blob whose bytes do not match its digest never becomes visible", async (
   assert.deepEqual(await readdir(join(dir, "blobs", "sha256")), []);
   assert.ok((await readFile(join(dir, "oci-layout"), "utf8")).includes("1.0.0"));
 });
+
+test("retries with backoff on 503 and dropped connections, then succeeds", async () => {
+  const http = await import("node:http");
+  let hits = 0;
+  const digest = digestOf("{}");
+  const server = http.createServer((req, res) => {
+    hits++;
+    if (hits === 1) {
+      req.socket.destroy(); // a dropped connection
+      return;
+    }
+    if (hits <= 3) {
+      res.writeHead(503).end();
+      return;
+    }
+    res
+      .writeHead(200, {
+        "Docker-Content-Digest": digest,
+        "Content-Type": MediaType.ociManifest,
+        "Content-Length": "2",
+      })
+      .end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    // Loopback: the first exchange probes HTTPS, then falls back to plain HTTP.
+    const client = new RegistryClient(`127.0.0.1:${port}`, { retries: 5 });
+    const d = await client.repository("move/r").resolve("1");
+    assert.equal(d.digest, digest);
+    assert.ok(hits >= 4, `retried (${hits} requests)`);
+    client.close();
+    hits = 100; // always 503 from now on
+    server.removeAllListeners("request");
+    server.on("request", (_q, res) => res.writeHead(503).end());
+    const c2 = new RegistryClient(`127.0.0.1:${port}`, { retries: 2 });
+    await assert.rejects(c2.repository("move/r").resolve("1"), (e) => isDockyardError(e, "NETWORK"));
+    c2.close();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});

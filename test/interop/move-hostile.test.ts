@@ -146,3 +146,47 @@ test("a failed save leaves no output and no temp files", async () => {
   assert.equal(code, 4);
   assert.deepEqual(await readdir(dir), []);
 });
+
+test("an interrupted save (SIGINT) leaves neither the output nor temp files", async () => {
+  const { randomBytes } = await import("node:crypto");
+  const { spawn } = await import("node:child_process");
+  const { digestOf, MediaType, serializeManifest } = await import("../../src/image/index.js");
+  const dir = await tempDir();
+  const home = join(dir, "home");
+  const store = new LocalStore(home);
+  const blob = randomBytes(48 << 20);
+  const cfg = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [digestOf(blob)] },
+    }),
+  );
+  const m = {
+    schemaVersion: 2 as const,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: digestOf(cfg), size: cfg.length },
+    layers: [{ mediaType: MediaType.ociLayer, digest: digestOf(blob), size: blob.length }],
+  };
+  await store.writeBlob(m.config, Readable.from([cfg]));
+  await store.writeBlob(m.layers[0]!, Readable.from([blob]));
+  await store.writeManifest("move/big:1", serializeManifest(m), MediaType.ociManifest);
+  const outDir = join(dir, "out");
+  await mkdir(outDir);
+  const p = spawn(
+    join(process.cwd(), "bin", "dockyard"),
+    ["save", "--gzip", "move/big:1", "-o", join(outDir, "big.tar.gz"), "--progress", "quiet"],
+    {
+      env: { ...process.env, DOCKYARD_HOME: home },
+      stdio: "ignore",
+    },
+  );
+  const exited = new Promise<number | null>((r) => p.on("exit", (code) => r(code)));
+  for (let i = 0; i < 200 && (await readdir(outDir)).length === 0; i++)
+    await new Promise((r) => setTimeout(r, 25));
+  assert.equal((await readdir(outDir)).length, 1, "a temp file while saving");
+  assert.ok(!existsSync(join(outDir, "big.tar.gz")), "not under its final name yet");
+  p.kill("SIGINT");
+  assert.equal(await exited, 130);
+  assert.deepEqual(await readdir(outDir), []);
+});

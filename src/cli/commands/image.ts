@@ -7,6 +7,7 @@ import type { FlagSpec, ParsedArgs } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import { DockyardError } from "../../image/errors.js";
 import { copy, withTarget, type CopyOptions, type CopyResult } from "../../image/copy.js";
+import type { ImageTarget } from "../../image/transports/types.js";
 import { parsePlatform, formatPlatform } from "../../image/platform.js";
 import { familiarReference, formatReference, parseReference } from "../../image/reference.js";
 import { isIndex, parseManifest, type ImageConfig } from "../../image/manifest.js";
@@ -123,10 +124,41 @@ async function transfer(
   const { source, ref } = await openSource(src, opts);
   try {
     const { target, ref: tref } = await openTarget(dst, opts);
-    return await withTarget(target, () => copy(source, ref, target, tref, copyOpts(args, progress)));
+    return await guardedTarget(target, () => copy(source, ref, target, tref, copyOpts(args, progress)));
   } finally {
     await source.close?.();
   }
+}
+
+/**
+ * Interrupts: SIGINT/SIGTERM run every pending cleanup (abort targets, remove temp files) and
+ * then exit, so an interrupted command leaves no half-written output. Installed when this module
+ * loads, so a signal that arrives while a target is being opened is covered too.
+ */
+const pendingCleanups = new Set<() => Promise<unknown>>();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    void Promise.allSettled([...pendingCleanups].map((f) => f())).finally(() =>
+      process.exit(sig === "SIGINT" ? 130 : 143),
+    );
+  });
+}
+
+async function interruptible<T>(cleanup: () => Promise<unknown>, fn: () => Promise<T>): Promise<T> {
+  pendingCleanups.add(cleanup);
+  try {
+    return await fn();
+  } finally {
+    pendingCleanups.delete(cleanup);
+  }
+}
+
+/** withTarget, with the target aborted on SIGINT/SIGTERM. */
+function guardedTarget<T>(target: ImageTarget, fn: (t: ImageTarget) => Promise<T>): Promise<T> {
+  return interruptible(
+    () => target.abort?.() ?? Promise.resolve(),
+    () => withTarget(target, fn),
+  );
 }
 
 async function finish<T>(progress: Progress, fn: () => Promise<T>): Promise<T> {
@@ -602,7 +634,7 @@ Examples:
         { kind, path: out ?? "-" },
         { gzip: args.flags.gzip === true, ...(out ? {} : { stream: io.stdout }) },
       );
-      await withTarget(target, async () => {
+      await guardedTarget(target, async () => {
         for (const name of args.positionals) {
           const spec = parseTransport(name);
           const { source, ref } = await openSource(spec, openOpts(args));
@@ -730,9 +762,14 @@ async function atomicOutput(
       out.on("close", resolve);
       out.on("error", reject);
     });
-    await fn(out);
-    await closed;
-    await rename(tmp, path);
+    await interruptible(
+      () => rm(tmp, { force: true }),
+      async () => {
+        await fn(out);
+        await closed;
+        await rename(tmp, path);
+      },
+    );
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -816,7 +853,7 @@ Examples:
     const { target, ref } = await openTarget(spec, {});
     const p = str(args, "platform");
     const changes = (args.flags.change as string[] | undefined) ?? [];
-    const r = await withTarget(target, () =>
+    const r = await guardedTarget(target, () =>
       importTarball(input, target, ref, {
         changes,
         message: str(args, "message"),

@@ -184,15 +184,22 @@ export class RegistryClient {
         return httpsBase;
       } catch {
         const httpBase = `http://${this.apiHost}`;
-        try {
-          const res = await this.raw("GET", new URL(`${httpBase}/v2/`), {}, undefined, 1);
-          res.body.resume();
-          this.noteChallenge(res);
-        } catch (err) {
-          this.base = undefined;
-          throw networkError(err, `cannot reach registry ${this.registry}`);
+        const attempts = Math.max(1, this.opts.retries ?? 4);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const res = await this.raw("GET", new URL(`${httpBase}/v2/`), {}, undefined, 1);
+            res.body.resume();
+            this.noteChallenge(res);
+            return httpBase;
+          } catch (err) {
+            if (attempt < attempts && isNetworkError(err)) {
+              await backoff(attempt);
+              continue;
+            }
+            this.base = undefined;
+            throw networkError(err, `cannot reach registry ${this.registry}`);
+          }
         }
-        return httpBase;
       }
     })();
     return this.base;
