@@ -218,6 +218,7 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
       const id = await authorize(req, res, route.name || undefined, actions);
       if (!id) return;
       identity = id;
+      (req as { dockyardUser?: string }).dockyardUser = id.subject || undefined;
     } else identity = { subject: "", anonymous: true };
     const isRead = method === "GET" || method === "HEAD";
     if (!isRead && config.readOnly)

@@ -1,4 +1,7 @@
+import type { ServerResponse } from "node:http";
 import { DockyardError } from "../../image/errors.js";
+import { blobPath } from "../store.js";
+import type { RandomReader } from "../storage/driver.js";
 import { sendEmpty, wireDigest, type RequestContext } from "../http.js";
 
 /** Parses a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range; "unsatisfiable" or undefined (ignore). */
@@ -21,6 +24,62 @@ function parseRange(h: string, size: number): { start: number; end: number } | "
   }
   if (start >= size || size === 0) return "unsatisfiable";
   return { start, end };
+}
+
+const CHUNK = 1024 * 1024;
+const IN_FLIGHT = 4;
+/** Recycled read buffers: fresh 1 MiB buffers per chunk cost page faults and kernel zeroing. */
+const bufferPool: Buffer[] = [];
+
+/**
+ * Sends [start, end] of a blob: reads 1 MiB at a time into pooled buffers, keeps up to 4 chunks
+ * queued on the socket (so disk reads overlap with sending), and returns each buffer to the pool
+ * once the socket has taken it.
+ */
+async function pump(rr: RandomReader, res: ServerResponse, start: number, end: number): Promise<void> {
+  let pos = start;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  let closed = false;
+  const onClose = (): void => {
+    closed = true;
+    wake?.();
+  };
+  res.on("close", onClose);
+  try {
+    while (pos <= end && !closed) {
+      while (inFlight >= IN_FLIGHT && !closed) await new Promise<void>((r) => (wake = r));
+      if (closed) break;
+      const buf = bufferPool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+      const len = Math.min(CHUNK, end + 1 - pos);
+      let n: number;
+      try {
+        n = await rr.read(buf, len, pos);
+      } catch (err) {
+        bufferPool.push(buf);
+        throw err;
+      }
+      if (n === 0) {
+        bufferPool.push(buf);
+        res.destroy(new Error("blob shorter than its size"));
+        return;
+      }
+      pos += n;
+      inFlight++;
+      res.write(n < CHUNK ? buf.subarray(0, n) : buf, () => {
+        inFlight--;
+        if (bufferPool.length < 64) bufferPool.push(buf);
+        const w = wake;
+        wake = undefined;
+        w?.();
+      });
+    }
+    if (!closed) res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    res.off("close", onClose);
+  }
 }
 
 /** GET / HEAD /v2/<name>/blobs/<digest>: streams the blob (Range → 206, bad range → 416). */
@@ -63,6 +122,12 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
   if (req.method === "HEAD" || size === 0) {
     res.writeHead(status, headers);
     res.end();
+    return;
+  }
+  if (store.driver.openRandom) {
+    const rr = await store.driver.openRandom(blobPath(digest));
+    res.writeHead(status, headers);
+    await pump(rr, res, start, end).finally(() => rr.close());
     return;
   }
   const stream = await store.openBlob(digest, start, end);

@@ -34,8 +34,20 @@ export interface StorageDriver {
   walk(path: string, fn: (info: FileInfo) => Promise<void | "skip"> | void | "skip"): Promise<void>;
   /** Updates the modification time (used by gc's generation scheme); throws PathNotFoundError. */
   touch(path: string): Promise<void>;
+  /**
+   * Optional random-access reads (lets the HTTP layer reuse a small pool of buffers instead of a
+   * fresh buffer per chunk). Throws PathNotFoundError.
+   */
+  openRandom?(path: string): Promise<RandomReader>;
   /** Truncates a file to `size` bytes (rolling back a failed upload chunk). */
   truncate(path: string, size: number): Promise<void>;
+}
+
+export interface RandomReader {
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into `buf` (from 0); resolves to the byte count. */
+  read(buf: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export interface FileInfo {

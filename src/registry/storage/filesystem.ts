@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import {
   mkdir,
   open,
@@ -12,12 +12,19 @@ import {
   type FileHandle,
 } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { tempPathFor } from "../../util/fs.js";
 import { DockyardError } from "../../image/errors.js";
-import { PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from "./driver.js";
+import {
+  PathNotFoundError,
+  type FileInfo,
+  type FileWriter,
+  type RandomReader,
+  type StorageDriver,
+} from "./driver.js";
 
 const READ_HWM = 1024 * 1024;
+const READ_AHEAD = 4 * READ_HWM;
 const WRITE_BATCH = 1024 * 1024;
 
 function isENOENT(err: unknown): boolean {
@@ -129,6 +136,56 @@ class FsWriter implements FileWriter {
 }
 
 /**
+ * Reads [start, end] of a file in 1 MiB reads while keeping up to 4 MiB buffered ahead, so disk
+ * reads overlap with the socket draining (fs.ReadStream reads one highWaterMark at a time, which
+ * serialises reading and sending).
+ */
+class FileRangeReader extends Readable {
+  private pos: number;
+  private reading = false;
+  constructor(
+    private readonly fh: FileHandle,
+    start: number,
+    private readonly end: number,
+  ) {
+    super({ highWaterMark: READ_AHEAD });
+    this.pos = start;
+  }
+  override _read(): void {
+    if (this.reading) return;
+    const len = Math.min(READ_HWM, this.end + 1 - this.pos);
+    if (len <= 0) {
+      this.push(null);
+      return;
+    }
+    this.reading = true;
+    const buf = Buffer.allocUnsafe(len);
+    this.fh.read(buf, 0, len, this.pos).then(
+      ({ bytesRead }) => {
+        this.reading = false;
+        if (this.destroyed) return;
+        if (bytesRead === 0) {
+          this.push(null);
+          return;
+        }
+        this.pos += bytesRead;
+        if (this.push(bytesRead < len ? buf.subarray(0, bytesRead) : buf)) this._read();
+      },
+      (err) => {
+        this.reading = false;
+        this.destroy(err as Error);
+      },
+    );
+  }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.fh.close().then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+}
+
+/**
  * Filesystem driver: files under `root`. Atomic writes are temp file (same directory) + fsync +
  * rename; temp files are dot-files, so `list` and `walk` never show them.
  */
@@ -190,13 +247,31 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw mapFsError(err, path);
     }
-    return createReadStream("", {
-      fd: fh,
-      start: offset,
-      end,
-      highWaterMark: READ_HWM,
-      autoClose: true,
-    } as Parameters<typeof createReadStream>[1]);
+    let stop = end;
+    if (stop === undefined) {
+      try {
+        stop = (await fh.stat()).size - 1;
+      } catch (err) {
+        await fh.close().catch(() => {});
+        throw mapFsError(err, path);
+      }
+    }
+    return new FileRangeReader(fh, offset, stop);
+  }
+
+  async openRandom(path: string): Promise<RandomReader> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.fullPath(path), "r");
+    } catch (err) {
+      throw mapFsError(err, path);
+    }
+    const size = (await fh.stat()).size;
+    return {
+      size,
+      read: async (buf, length, position) => (await fh.read(buf, 0, length, position)).bytesRead,
+      close: () => fh.close(),
+    };
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
