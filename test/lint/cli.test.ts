@@ -178,6 +178,21 @@ describe("dockyard lint", () => {
     );
   });
 
+  it("renders every output format through the shared formatters", async () => {
+    const p = file("fmt.Dockerfile", "FROM debian\n");
+    const sarif = JSON.parse((await run(["-f", "sarif", p])).out);
+    assert.equal(sarif.runs[0].results[0].ruleId, "DL3006");
+    assert.match((await run(["-f", "gnu", p])).out, /fmt\.Dockerfile:1:1: DL3006 warning/);
+    assert.match((await run(["-f", "github", p])).out, /^::warning file=.*,line=1,col=1,title=DL3006::/m);
+    assert.match((await run(["-f", "checkstyle", p])).out, /source='DL3006'/);
+    assert.match((await run(["-f", "junit", p])).out, /<testsuites/);
+    assert.match((await run(["-f", "codeclimate", p])).out, /"check_name":"DL3006"/);
+    assert.equal(JSON.parse((await run(["-f", "gitlab_codeclimate", p])).out)[0].check_name, "DL3006");
+    const tty = await run(["-f", "tty", p]);
+    assert.match(tty.out, /DL3006 warning: Always tag/);
+    assert.equal(tty.code, 1);
+  });
+
   it("--help documents flags and exit codes", async () => {
     const stdout = sink();
     await main(["lint", "--help"], { stdout, stderr: sink(), stdin: Readable.from([""]) });

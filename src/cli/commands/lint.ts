@@ -7,6 +7,7 @@ import { DockyardError } from "../../image/errors.js";
 import { atomicWriteFile } from "../../util/fs.js";
 import {
   RULES,
+  RULES_BY_ID,
   docsUrl,
   emptyConfig,
   findConfig,
@@ -19,19 +20,11 @@ import {
   type Threshold,
 } from "../../lint/index.js";
 import { rulesMarkdown } from "../../lint/docs.js";
+import { FORMAT_NAMES, formatFindings, resolveFormatName } from "../../lint/formatters/index.js";
+import { VERSION } from "../../version.js";
 import { SEVERITY_ORDER } from "../../lint/finding.js";
 
-const FORMATS = [
-  "tty",
-  "json",
-  "sarif",
-  "checkstyle",
-  "codeclimate",
-  "gitlab_codeclimate",
-  "gnu",
-  "junit",
-  "github",
-];
+const FORMATS: string[] = FORMAT_NAMES;
 const THRESHOLDS = ["error", "warning", "info", "style", "ignore", "none"];
 
 function list(v: unknown): string[] {
@@ -49,45 +42,26 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** hadolint's JSON: an array of {code, column, file, level, line, message}. */
-function formatJson(findings: Finding[]): string {
-  return (
-    JSON.stringify(
-      findings.map((f) => ({
-        code: f.code,
-        column: f.column,
-        file: f.file,
-        level: f.level,
-        line: f.line,
-        message: f.message,
-      })),
-    ) + "\n"
-  );
-}
-
-function formatTty(findings: Finding[], color: boolean): string {
-  const paint: Record<string, string> = { error: "31", warning: "33", info: "32", style: "36" };
-  return findings
-    .map((f) => {
-      const lvl = color ? `\x1b[${paint[f.level]}m${f.level}\x1b[0m` : f.level;
-      return `${f.file}:${f.line} ${f.code} ${lvl}: ${f.message}\n`;
-    })
-    .join("");
-}
-
-/** Formats with the shared formatters when they exist (src/lint/formatters), else json/tty here. */
-async function format(name: string, findings: Finding[], io: CommandIO): Promise<string> {
-  if (name === "json") return formatJson(findings);
-  if (name === "tty") return formatTty(findings, !!io.stdout.isTTY && !process.env.NO_COLOR);
-  try {
-    const mod = (await import(["../../lint/formatters", "index.js"].join("/"))) as {
-      formatFindings?: (format: string, findings: Finding[]) => string;
-    };
-    if (mod.formatFindings) return mod.formatFindings(name, findings);
-  } catch {
-    // formatters not available in this build
-  }
-  throw new DockyardError("USAGE", `--format ${name} is not available in this build; use tty or json`);
+function format(
+  name: string,
+  findings: Finding[],
+  io: CommandIO,
+  sources: Map<string, string>,
+  files: string[],
+): string {
+  return formatFindings(name, findings, {
+    sources,
+    files,
+    color: !!io.stdout.isTTY && !process.env.NO_COLOR,
+    version: VERSION,
+    rules: (code) => {
+      const r = RULES_BY_ID.get(code);
+      if (r) return { description: r.description, url: docsUrl(r) };
+      if (code.startsWith("SC")) return { url: `https://www.shellcheck.net/wiki/${code}` };
+      if (code === "DL1000") return { description: "Dockerfile parse error" };
+      return undefined;
+    },
+  });
 }
 
 /** A unified diff of two texts whose edits never change the line count (our fixes don't). */
@@ -210,7 +184,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
     }
     return ExitCode.ok;
   }
-  if (!FORMATS.includes(fmt))
+  if (!resolveFormatName(fmt))
     throw new DockyardError("USAGE", `unknown --format ${fmt} (use ${FORMATS.join(", ")})`);
   const files = args.positionals;
   if (files.length === 0)
@@ -218,6 +192,8 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const threshold = (cfg.failureThreshold ?? "info") as Threshold;
   const useShellcheck = f.shellcheck !== false;
   const all: Finding[] = [];
+  const sources = new Map<string, string>();
+  const names: string[] = [];
   let unreadable = false;
   for (const file of files) {
     let text: string;
@@ -251,9 +227,12 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
         if (!f["dry-run"]) text = fixed.text;
       }
     }
+    sources.set(name, text);
+    names.push(name);
     all.push(...lint(text, opts).findings);
   }
-  if (!(f.fix && (f["dry-run"] || files.includes("-")))) io.stdout.write(await format(fmt, all, io));
+  if (!(f.fix && (f["dry-run"] || files.includes("-"))))
+    io.stdout.write(format(fmt, all, io, sources, names));
   if (unreadable) return ExitCode.invalidInput;
   if (cfg.noFail) return ExitCode.ok;
   const failing =
