@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { DockyardError } from "../image/errors.js";
 
 /**
@@ -176,6 +175,7 @@ export async function loadPolicyFile(path: string): Promise<PolicyDocument> {
   }
   let doc: unknown;
   try {
+    const { parse: parseYaml } = await import("yaml");
     doc = parseYaml(text);
   } catch (err) {
     throw invalid(path, `not YAML/JSON: ${(err as Error).message}`);

@@ -6,7 +6,6 @@ import { ExitCode } from "../../cli/exit-codes.js";
 import { DockyardError } from "../../image/errors.js";
 import { parseReference } from "../../image/reference.js";
 import { generateCosignKeyPair } from "./cosign-keys.js";
-import { generateGpgKey } from "./gpg.js";
 import {
   clientPolicy,
   envPassphrase,
@@ -183,6 +182,7 @@ export async function keyGenerateCommand(a: ParsedArgs, io: CommandIO): Promise<
     const keyPath = join(dir, `${name}.asc`);
     const pubPath = join(dir, `${name}.pub.asc`);
     await refuseOverwrite(keyPath);
+    const { generateGpgKey } = await import("./gpg.js");
     const k = await generateGpgKey({ name, ...(pass ? { passphrase: pass } : {}) });
     await writeFile(keyPath, k.privateKey, { mode: 0o600 });
     await writeFile(pubPath, k.publicKey);

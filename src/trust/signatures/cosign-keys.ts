@@ -7,7 +7,6 @@ import {
   scrypt,
   type KeyObject,
 } from "node:crypto";
-import nacl from "tweetnacl";
 import { DockyardError } from "../../image/errors.js";
 
 /**
@@ -66,6 +65,7 @@ export async function encryptSecretBox(plaintext: Uint8Array, passphrase: string
   const salt = randomBytes(SALT_SIZE);
   const nonce = randomBytes(NONCE_SIZE);
   const key = await scryptKey(Buffer.from(passphrase, "utf8"), salt);
+  const { default: nacl } = await import("tweetnacl");
   const ciphertext = nacl.secretbox(plaintext, nonce, key);
   key.fill(0);
   const doc: EncryptedKeyJSON = {
@@ -107,6 +107,7 @@ export async function decryptSecretBox(json: Uint8Array, passphrase: string): Pr
     Buffer.from(doc.kdf.salt ?? "", "base64"),
     p.N,
   );
+  const { default: nacl } = await import("tweetnacl");
   const plain = nacl.secretbox.open(Buffer.from(doc.ciphertext ?? "", "base64"), nonce, key);
   key.fill(0);
   if (!plain)

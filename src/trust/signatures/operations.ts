@@ -13,7 +13,6 @@ import {
   type PolicyDocument,
   type SignerRequirement,
 } from "../policy-file.js";
-import { fingerprintOf, readPublicKeys, readSigningKey, signGpg } from "./gpg.js";
 import { loadCosignPrivateKey, loadCosignPublicKey, publicKeyId } from "./cosign-keys.js";
 import {
   buildReferrerManifest,
@@ -145,6 +144,7 @@ export async function signImage(input: string | ImageReference, opts: SignOption
         `${img.ref.registry} does not offer the signatures API (X-Registry-Supports-Signatures); GPG signatures cannot be stored there`,
       );
     }
+    const { fingerprintOf, readSigningKey, signGpg } = await import("./gpg.js");
     const key = await readSigningKey(keyData, ask);
     // Identity as containers/image writes it: the reference the user named (tag, or digest).
     const identity = formatReference(img.ref.tag ? { ...img.ref, digest: undefined } : img.ref);
@@ -244,6 +244,7 @@ export async function verifyImageSignatures(
     const kind = opts.kind ?? keyKind(datas[0]!);
     let checks: SignatureCheck[];
     if (kind === "gpg") {
+      const { readPublicKeys } = await import("./gpg.js");
       const keys = (await Promise.all(datas.map((d) => readPublicKeys(d)))).flat();
       checks = await checkGpg(source, img.ref, img.digest, keys, identityFor("gpg"));
     } else {

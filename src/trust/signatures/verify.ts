@@ -5,7 +5,6 @@ import { DockyardError } from "../../image/errors.js";
 import type { Digest } from "../../image/digest.js";
 import type { ImageReference } from "../../image/reference.js";
 import type { KindVerifier, SignerRequirement } from "../policy-file.js";
-import { readPublicKeys, verifyGpg } from "./gpg.js";
 import { loadCosignPublicKey } from "./cosign-keys.js";
 import { verifyCosign, type CosignSignature } from "./cosign.js";
 import type { SignedIdentity } from "./simple-signing.js";
@@ -49,7 +48,10 @@ export async function gpgKeysFor(req: SignerRequirement): Promise<Key[]> {
   if (!keyCache.has(id)) {
     keyCache.set(
       id,
-      (async () => (await Promise.all((await fileOrData(req)).map((f) => readPublicKeys(f.data)))).flat())(),
+      (async () => {
+        const { readPublicKeys } = await import("./gpg.js"); // openpgp loads only when gpg is used
+        return (await Promise.all((await fileOrData(req)).map((f) => readPublicKeys(f.data)))).flat();
+      })(),
     );
   }
   try {
@@ -80,6 +82,7 @@ export async function checkGpg(
   const out: SignatureCheck[] = [];
   for (const sig of sigs) {
     try {
+      const { verifyGpg } = await import("./gpg.js");
       const v = await verifyGpg(sig, keys, {
         manifestDigest: digest,
         image,
