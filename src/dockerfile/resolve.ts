@@ -275,6 +275,9 @@ export function resolveDockerfile(model: DockerfileModel, options: ResolveOption
       errors.push({ message: e.message, range: st.from.range });
     }
     const fromUnmatched = [...ex.unmatched];
+    if (baseName === "") {
+      errors.push({ message: `base name (${st.from.image}) should not be blank`, range: st.from.range });
+    }
     let base: StageBase;
     const baseIdx = byName.get(baseName.toLowerCase());
     if (baseIdx !== undefined) base = { type: "stage", index: baseIdx };
@@ -433,12 +436,14 @@ function expandInstruction(ins: Instruction, envLog: EnvLog, ex: Expander, ctx: 
       return { ...ins, pairs: ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) })) };
     case "ARG": {
       const args: ArgInstruction["args"] = [];
-      for (const a of ins.args) {
-        let v = a.value !== undefined ? w(a.value) : undefined;
-        if (a.value === undefined && !ctx.has(a.key) && ctx.metaDefaults.has(a.key))
-          v = ctx.metaDefaults.get(a.key);
-        if (ctx.has(a.key)) v = ctx.buildArgs[a.key];
-        args.push(v === undefined ? { key: a.key } : { key: a.key, value: v });
+      for (const a0 of ins.args) {
+        const key = w(a0.key); // BuildKit expands ARG names too
+        let v = a0.value !== undefined ? w(a0.value) : undefined;
+        if (a0.value === undefined && !ctx.has(key) && ctx.metaDefaults.has(key))
+          v = ctx.metaDefaults.get(key);
+        if (ctx.has(key)) v = ctx.buildArgs[key];
+        ctx.declared.add(key);
+        args.push(v === undefined ? { key } : { key, value: v });
       }
       // all values are expanded with the environment from before the instruction
       for (const a of args) if (a.value !== undefined) envLog.set(a.key, a.value);

@@ -182,6 +182,12 @@ test("stage graph: FROM <stage>, COPY --from name/index/image, RUN --mount from=
   assert.equal(miss.errors[0].message, 'target stage "nope" could not be found');
 });
 
+test("a FROM that expands to nothing is an error", () => {
+  const r = load("ARG IMG\nFROM $IMG\n");
+  assert.equal(r.errors[0].message, "base name ($IMG) should not be blank");
+  assert.equal(load("ARG IMG\nFROM $IMG\n", { buildArgs: { IMG: "alpine" } }).errors.length, 0);
+});
+
 test("FROM refers only to earlier stages; later names are images", () => {
   const r = load("FROM later AS first\nFROM alpine AS later\n");
   assert.deepEqual(r.stages[0].base, { type: "image", ref: "later" });
