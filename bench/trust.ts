@@ -100,57 +100,8 @@ async function pushImage(reg: string, repo: string, tag: string): Promise<string
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), "dockyard-bench-trust-"));
-  const o = (...a: string[]) => sh("openssl", a.concat([]), {});
   process.chdir(work);
-  o(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=bench-ca",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  o(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "srv.key",
-    "-out",
-    "srv.csr",
-  );
-  sh("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf"]);
-  o(
-    "x509",
-    "-req",
-    "-in",
-    "srv.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-    "-out",
-    "srv.pem",
-  );
+  sh(process.execPath, [BIN, "registry", "cert", "--host", "127.0.0.1", "--out", work, "--days", "2"]);
   const port = await freePort();
   const tport = await freePort();
   const srv = spawn(

@@ -1,59 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BIN } from "../registry/helpers.js";
 
-/** A CA and a server certificate for 127.0.0.1 signed by it (openssl), in `dir`. */
+/** A CA and a server certificate for 127.0.0.1, made by `dockyard registry cert` in `dir`. */
 export function makeTls(dir: string): { ca: string; cert: string; key: string } {
-  const o = (...args: string[]) =>
-    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-  o(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=dockyard-test-ca",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
+  execFileSync(
+    process.execPath,
+    [BIN, "registry", "cert", "--host", "127.0.0.1", "--host", "localhost", "--out", dir, "--days", "2"],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
   );
-  o(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "srv.key",
-    "-out",
-    "srv.csr",
-  );
-  writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  o(
-    "x509",
-    "-req",
-    "-in",
-    "srv.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-    "-out",
-    "srv.pem",
-  );
-  return { ca: join(dir, "ca.pem"), cert: join(dir, "srv.pem"), key: join(dir, "srv.key") };
+  return { ca: join(dir, "ca.pem"), cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
 }
