@@ -12,6 +12,7 @@ import { BuildStore, cacheKey, type LayerRecord } from "./cache.js";
 import { BuildContext } from "./context.js";
 import { copyEntry, mkdirAllInRoot, parseChmod, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
 import { resolveInRoot } from "./fsutil.js";
+import { loadDockerfile } from "./frontend.js";
 import { findStage, makePlan, type Dockerfile, type Heredoc, type Stage, type Step } from "./plan.js";
 import { DEFAULT_PATH, resolveUser, runContainer, type NetworkMode, type RunMount } from "./runner.js";
 import { adoptUpper, diffToLayer, extractLayer, mountOverlay, type Mounted } from "./snapshot.js";
@@ -258,11 +259,6 @@ export class Executor {
         state = this.newState(stage, cfg, [...base.layers], openers, cacheKey(["from", base.digest]));
         state.lastCreated = cfg.created ?? this.created;
         handle.done(false);
-        // ONBUILD triggers of the base run first
-        const triggers = cfg.config?.OnBuild ?? [];
-        if (cfg.config) cfg.config.OnBuild = null;
-        if (triggers.length)
-          throw new BuildError(`ONBUILD triggers of ${baseRef} are not supported yet`, undefined, stage.line);
       }
     } catch (err) {
       handle.fail(err as Error);
@@ -271,6 +267,17 @@ export class Executor {
     if (!state.config.config!.Env?.some((e) => e.startsWith("PATH="))) {
       state.config.config!.Env = [`PATH=${DEFAULT_PATH}`, ...(state.config.config!.Env ?? [])];
       state.env = envMap(state.config.config!.Env);
+    }
+    // ONBUILD triggers of the base run first, right after FROM; they are not inherited further
+    const triggers = state.config.config!.OnBuild ?? [];
+    state.config.config!.OnBuild = null;
+    if (triggers.length) {
+      const fe = loadDockerfile(`FROM scratch\n${triggers.join("\n")}\n`, `ONBUILD trigger of ${baseRef}`);
+      for (const st of fe.dockerfile.stages[0]!.steps) {
+        st.line = stage.line;
+        state.stepNo = 0;
+        await this.executeStep(state, st, runStage);
+      }
     }
     // the stage sees the global ARGs only when redeclared; platform args likewise
     for (let i = 0; i < stage.steps.length; i++) {
@@ -784,6 +791,12 @@ export class Executor {
     _runStage: (i: number) => Promise<StageResult>,
   ): Promise<void> {
     const cfg = s.config.config!;
+    if (st.exclude?.length || st.parents)
+      throw new BuildError(
+        `${st.kind} --exclude and --parents are not supported yet (line ${st.line})`,
+        undefined,
+        st.line,
+      );
     const scope = this.scope(s);
     const sources = st.sources.map((w) => this.o.expander.word(w, scope));
     let dest = this.o.expander.word(st.dest, scope);

@@ -348,3 +348,20 @@ test("image config and history like BuildKit's", { skip: skipPeers }, async (t) 
   assert.equal(config.rootfs.diff_ids.length, layers.length);
   assert.ok(Buffer.concat(layers).includes(Buffer.from("2.0\n")));
 });
+
+test(
+  "ONBUILD triggers run when the stage is used as a base, and are not inherited",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipped(t)) return;
+    const ctx = await context(
+      `FROM ${BASE} AS base\nONBUILD RUN echo triggered > /trig\nFROM base\nRUN cat /trig > /seen\n`,
+    );
+    const out = join(work, "onbuild-oci");
+    const r = await build(ctx, "-o", `type=oci,dest=${out},tar=false`);
+    assert.equal(r.code, 0, r.stderr);
+    const { config, layers } = await readLayout(out);
+    assert.equal(config.config.OnBuild ?? null, null);
+    assert.ok(Buffer.concat(layers).includes(Buffer.from("triggered\n")));
+  },
+);
