@@ -136,3 +136,61 @@ describe("buildbench fixtures (native driver)", () => {
     );
   }
 });
+
+describe("buildbench fixtures (--driver docker: the Engine's BuildKit, then --push)", () => {
+  for (const name of fixtures.length ? fixtures : ["(none)"]) {
+    test(
+      name,
+      {
+        skip: peersMissing || (fixtures.length === 0 ? "no ../shared/tools/buildbench/fixtures" : false),
+        timeout: 600_000,
+      },
+      async (t) => {
+        if (basesProblem) {
+          if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(basesProblem);
+          return t.skip(basesProblem);
+        }
+        const conf = await fixtureConf(name);
+        if (conf.NETWORK === "host" && !mirror) return t.skip("the Debian mirror is unreachable");
+        const df = await readFile(join(FIXTURES, name, "context", "Dockerfile"), "utf8").catch(() => "");
+        if (/^(RUN|COPY)\s+<</m.test(df))
+          return t.skip("the Engine's BuildKit (Docker 20.10) has no Dockerfile heredocs");
+        const ctx = await prepareFixture(name, work!);
+        const tag = `127.0.0.1:5300/dy-build-test/${name}:docker-driver`;
+        const b = await dockyard(home!, [
+          "build",
+          "--driver",
+          "docker",
+          "--progress",
+          "plain",
+          "--network",
+          conf.NETWORK,
+          "-t",
+          tag,
+          "--push",
+          ctx,
+        ]);
+        assert.equal(b.code, 0, `dockyard build --driver docker failed:\n${b.stderr.slice(-3000)}`);
+        assert.match(b.stderr, /^(#\d+ \[.*\]|Step \d+\/\d+ :) (RUN|COPY)/m, "the steps are printed");
+        images.push(tag);
+        const script = await readFile(join(FIXTURES, name, "check.sh"), "utf8");
+        const got = await run(
+          DOCKER_CLI,
+          ["run", "--rm", "--network", "none", "-u", "0", "--entrypoint", "sh", tag, "-c", script],
+          { timeoutMs: 120_000 },
+        );
+        assert.equal(
+          got.stdout,
+          await expectedOutput(name, ctx),
+          `check.sh output differs (stderr: ${got.stderr})`,
+        );
+        const head = await fetch(`http://127.0.0.1:5300/v2/dy-build-test/${name}/manifests/docker-driver`, {
+          method: "HEAD",
+          headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" },
+        });
+        assert.equal(head.status, 200, "pushed to the registry");
+        await removeDir(ctx);
+      },
+    );
+  }
+});
