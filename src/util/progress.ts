@@ -200,14 +200,14 @@ class TtyProgress implements Progress {
     };
   }
   info(message: string): void {
-    this.draw();
-    // Print the message above the bars: clear them, write, redraw below.
-    let s = this.drawn > 0 ? `\x1b[${this.drawn}A` : "";
-    s += `\x1b[2K${message}\n`;
-    this.out.write(s);
+    // Settle finished bars as permanent lines, print the message, then redraw the live bars.
+    let out = this.drawn > 0 ? `\x1b[${this.drawn}A\x1b[J` : "";
+    for (const b of this.bars) if (b.status) out += `${this.line(b)}\n`;
+    out += `${message}\n`;
+    this.out.write(out);
     this.drawn = 0;
     this.bars.splice(0, this.bars.length, ...this.bars.filter((b) => !b.status));
-    this.draw();
+    if (this.bars.length) this.draw();
   }
   close(): void {
     if (this.timer) clearTimeout(this.timer);
