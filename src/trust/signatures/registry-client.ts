@@ -1,6 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { lookupCredentials } from "../../image/transports/auth.js";
 import { DockyardError } from "../../image/errors.js";
 import { digestOf, type Digest } from "../../image/digest.js";
 import { MediaType, MANIFEST_MEDIA_TYPES } from "../../image/media-types.js";
@@ -40,20 +38,15 @@ function isLoopback(host: string): boolean {
   return h === "localhost" || h.startsWith("127.") || h === "[::1]";
 }
 
+/** DOCKYARD_REGISTRY_AUTH (user:password), then docker's config.json (`dockyard login`). */
 async function dockerConfigAuth(host: string): Promise<{ username: string; password: string } | undefined> {
-  const dir = process.env.DOCKER_CONFIG ?? join(homedir(), ".docker");
-  try {
-    const cfg = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as {
-      auths?: Record<string, { auth?: string }>;
-    };
-    const entry = cfg.auths?.[host] ?? cfg.auths?.[`https://${host}`] ?? cfg.auths?.[`http://${host}`];
-    if (!entry?.auth) return undefined;
-    const plain = Buffer.from(entry.auth, "base64").toString("utf8");
-    const i = plain.indexOf(":");
-    return i < 0 ? undefined : { username: plain.slice(0, i), password: plain.slice(i + 1) };
-  } catch {
-    return undefined;
+  const env = process.env.DOCKYARD_REGISTRY_AUTH;
+  if (env && env.includes(":")) {
+    const i = env.indexOf(":");
+    return { username: env.slice(0, i), password: env.slice(i + 1) };
   }
+  const c = await lookupCredentials(host);
+  return c ? { username: c.username, password: c.password } : undefined;
 }
 
 export class SignatureRegistryClient {

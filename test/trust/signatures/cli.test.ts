@@ -159,3 +159,55 @@ test(
     }
   },
 );
+
+test(
+  "signatures API honours the registry's auth (basic): 401 without credentials, sign and verify with them",
+  { timeout: 60_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dockyard-sig-auth-"));
+    const bcrypt = (await import("bcryptjs")).default;
+    await writeFile(join(dir, "htpasswd"), `ci:${bcrypt.hashSync("s3cret", 4)}\n`);
+    const reg = await startSignatureRegistry({
+      config: { auth: { htpasswd: { path: join(dir, "htpasswd"), realm: "t" } } },
+    });
+    const AUTH = { ...PASS, DOCKYARD_REGISTRY_AUTH: "ci:s3cret" };
+    try {
+      const D = `sha256:${"c".repeat(64)}`;
+      const anon = await fetch(`${reg.url}/extensions/v2/team/app/signatures/${D}`);
+      assert.equal(anon.status, 401);
+      assert.equal(anon.headers.get("x-registry-supports-signatures"), "1");
+      assert.match(anon.headers.get("www-authenticate") ?? "", /^Basic/);
+      const ping = await fetch(`${reg.url}/v2/`);
+      assert.equal(ping.status, 401);
+      assert.equal(ping.headers.get("x-registry-supports-signatures"), "1", "advertised on the 401 ping too");
+
+      process.env.DOCKYARD_REGISTRY_AUTH = "ci:s3cret";
+      let digest: string;
+      try {
+        digest = await pushTestImage(reg.host, "team/app", "1");
+      } finally {
+        delete process.env.DOCKYARD_REGISTRY_AUTH;
+      }
+      assert.equal(
+        (await cli(["trust", "key", "generate", "--format", "gpg", "--dir", dir, "k"], PASS)).code,
+        0,
+      );
+      let r = await cli(
+        ["trust", "sign", "--kind", "gpg", "--key", join(dir, "k.asc"), `${reg.host}/team/app:1`],
+        PASS,
+      );
+      assert.notEqual(r.code, 0, "no credentials, no signing");
+      r = await cli(
+        ["trust", "sign", "--kind", "gpg", "--key", join(dir, "k.asc"), `${reg.host}/team/app:1`],
+        AUTH,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      r = await cli(["trust", "verify", "--key", join(dir, "k.pub.asc"), `${reg.host}/team/app:1`], AUTH);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(digest));
+    } finally {
+      await reg.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
