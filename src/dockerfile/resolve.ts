@@ -442,7 +442,6 @@ function expandInstruction(ins: Instruction, envLog: EnvLog, ex: Expander, ctx: 
         if (a0.value === undefined && !ctx.has(key) && ctx.metaDefaults.has(key))
           v = ctx.metaDefaults.get(key);
         if (ctx.has(key)) v = ctx.buildArgs[key];
-        ctx.declared.add(key);
         args.push(v === undefined ? { key } : { key, value: v });
       }
       // all values are expanded with the environment from before the instruction

@@ -213,6 +213,12 @@ test("unused build args are reported; predefined and proxy args are not", () => 
     buildArgs: { USED: "1", INSTAGE: "2", EXTRA: "3", HTTP_PROXY: "x", TARGETARCH: "y" },
   });
   assert.deepEqual(r.unusedBuildArgs, ["EXTRA"]);
+  // an ARG in a stage the target does not need does not consume the build arg
+  const t = load("FROM a AS one\nARG ONLY_ONE\nFROM b AS two\n", {
+    buildArgs: { ONLY_ONE: "1" },
+    target: "two",
+  });
+  assert.deepEqual(t.unusedBuildArgs, ["ONLY_ONE"]);
 });
 
 test("escape directive applies to expansion", () => {
