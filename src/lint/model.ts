@@ -504,7 +504,11 @@ function bodyMapper(h: Heredoc, ins: Instruction): (o: number) => Position {
   return (o) => {
     let line = 0;
     while (line + 1 < starts.length && starts[line + 1]! <= o) line++;
-    return { line: h.bodyLine + line, column: o - starts[line]! + 1, offset: ins.offset };
+    return {
+      line: h.bodyLine + line,
+      column: o - starts[line]! + 1 + (h.indent[line] ?? 0),
+      offset: ins.offset,
+    };
   };
 }
 

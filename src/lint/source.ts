@@ -39,6 +39,8 @@ export interface Heredoc {
   /** Whether variables expand in the body (delimiter unquoted). */
   expand: boolean;
   chomp: boolean;
+  /** Tabs stripped from each body line (`<<-`), to map columns back. */
+  indent: number[];
   /** Logical offsets of the `<<EOF` marker. */
   start: number;
   end: number;
@@ -381,16 +383,18 @@ function readInstruction(
     const marks = findHeredocs(target.logical, target.argsStart, escape);
     for (const mk of marks) {
       const bodyLines: string[] = [];
+      const indent: number[] = [];
       let k = next;
       let closed = false;
       for (; k < lines.length; k++) {
-        let t = lines[k]!.text;
-        if (mk.chomp) t = t.replace(/^\t+/, "");
+        const raw = lines[k]!.text;
+        const t = mk.chomp ? raw.replace(/^\t+/, "") : raw;
         if (t === mk.name) {
           closed = true;
           break;
         }
         bodyLines.push(t);
+        indent.push(raw.length - t.length);
       }
       const bodyLine = next < lines.length ? lines[next]!.no : ins.endLine + 1;
       if (!closed) {
@@ -410,7 +414,7 @@ function readInstruction(
         ins.end = lines[k]!.offset + lines[k]!.text.length;
         next = k + 1;
       }
-      target.heredocs.push({ ...mk, body: bodyLines.join("\n"), bodyLine });
+      target.heredocs.push({ ...mk, body: bodyLines.join("\n"), bodyLine, indent });
       if (target !== ins) {
         ins.heredocs.push(target.heredocs[target.heredocs.length - 1]!);
         target.endLine = ins.endLine;
@@ -563,8 +567,12 @@ function shiftSegs(segs: Segment[], by: number): Segment[] {
   return out;
 }
 
-function findHeredocs(s: string, from: number, escape: string): Array<Omit<Heredoc, "body" | "bodyLine">> {
-  const out: Array<Omit<Heredoc, "body" | "bodyLine">> = [];
+function findHeredocs(
+  s: string,
+  from: number,
+  escape: string,
+): Array<Omit<Heredoc, "body" | "bodyLine" | "indent">> {
+  const out: Array<Omit<Heredoc, "body" | "bodyLine" | "indent">> = [];
   let q: string | null = null;
   for (let k = from; k < s.length; k++) {
     const c = s[k]!;

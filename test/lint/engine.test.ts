@@ -117,6 +117,14 @@ describe("lint engine", () => {
     assert.ok(r.fixes[0]);
   });
 
+  it("maps heredoc body findings to their line and column (<<- tabs included)", () => {
+    const fs = lintDockerfile("FROM debian:12\nRUN <<-EOT bash\n\tset -e\n\t\tcd /etc\nEOT\n");
+    assert.deepEqual(
+      fs.map((f) => `${f.line}:${f.column}:${f.code}`),
+      ["4:3:DL3003"],
+    );
+  });
+
   it("handles CRLF files and keeps positions", () => {
     const fs = lintDockerfile("FROM debian\r\nRUN apt-get install \\\r\n  curl\r\n");
     assert.deepEqual(

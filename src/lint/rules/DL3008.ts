@@ -14,6 +14,7 @@ export const rule: Rule = {
       if (!pkgs) continue;
       const unpinned = pkgs.filter(
         (p) =>
+          !p.dynamic &&
           !p.value.includes("=") &&
           !p.value.endsWith(".deb") &&
           !p.value.startsWith("/") &&

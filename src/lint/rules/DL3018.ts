@@ -25,7 +25,7 @@ export const rule: Rule = {
     for (const rc of ctx.commands("apk")) {
       const pkgs = packagesOf(rc.cmd, ["add"], APK_VALUED);
       if (!pkgs) continue;
-      if (pkgs.some((p) => !/[=<>~]/.test(p.value) && !p.value.endsWith(".apk") && !p.value.startsWith("$")))
+      if (pkgs.some((p) => !/[=<>~]/.test(p.value) && !p.value.endsWith(".apk") && !p.dynamic))
         reportCommand(report, rc);
     }
   },

@@ -28,7 +28,8 @@ export const rule: Rule = {
       const pkgs = packagesOf(rc.cmd, ["install", "i"], VALUED);
       if (!pkgs || pkgs.length === 0) continue;
       if (hasFlag(rc.cmd, "-v", "--version")) continue;
-      if (pkgs.some((p) => !p.value.includes(":") && !p.value.endsWith(".gem"))) reportCommand(report, rc);
+      if (pkgs.some((p) => !p.dynamic && !p.value.includes(":") && !p.value.endsWith(".gem")))
+        reportCommand(report, rc);
     }
   },
 };

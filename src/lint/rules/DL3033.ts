@@ -5,6 +5,7 @@ import { packagesOf, reportCommand } from "./_util.js";
 /** name-version (httpd-2.4.57), name-version-release, .rpm files, name:stream. */
 export function rpmPinned(p: string): boolean {
   return (
+    p.includes("$") ||
     /-\d/.test(p) ||
     p.endsWith(".rpm") ||
     /[=<>]/.test(p) ||

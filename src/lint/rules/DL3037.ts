@@ -19,7 +19,7 @@ export const rule: Rule = {
         "--from",
       ]);
       if (!pkgs) continue;
-      if (pkgs.some((p) => !/[=<>]/.test(p.value) && !p.value.endsWith(".rpm") && !p.value.startsWith("$")))
+      if (pkgs.some((p) => !/[=<>]/.test(p.value) && !p.value.endsWith(".rpm") && !p.dynamic))
         reportCommand(report, rc);
     }
   },

@@ -8,6 +8,7 @@ ruleCases("DL3008", {
     'FROM debian:12\nRUN ["apt-get", "install", "-y", "curl"]\n',
   ],
   passes: [
+    "FROM debian:12\nARG PKGS\nRUN apt-get install -y --no-install-recommends $PKGS\n",
     "FROM debian:12\nRUN apt-get install -y curl=7.88.1-10+deb12u5\n",
     "FROM debian:12\nRUN apt-get install -y ./local.deb\n",
     "FROM debian:12\nRUN apt-get -t bookworm-backports install -y curl=8\n",
