@@ -1,6 +1,10 @@
 // The builder: Dockerfile → image, natively (runc/crun on overlay snapshots) or through a Docker Engine.
 export { buildNative } from "./drivers/native.js";
-export { buildWithDocker } from "./drivers/docker.js";
+import type { BuildOptions as Opts, BuildResult as Res } from "./options.js";
+/** The docker driver (loaded on demand: dockerode is heavy to import). */
+export async function buildWithDocker(opts: Opts): Promise<Res> {
+  return (await import("./drivers/docker.js")).buildWithDocker(opts);
+}
 export { parseOutput } from "./options.js";
 export type { BuildOptions, BuildResult, OutputSpec } from "./options.js";
 export { createBuildReporter } from "./progress.js";

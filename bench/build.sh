@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# bench/build.sh [buildbench options] — dockyard build (native driver) beside docker-buildkit and
+# buildah on the buildbench fixtures, in one run; ratios against docker-buildkit.
+#
+#   bench/build.sh                         # all fixtures, 3 rounds
+#   bench/build.sh --rounds 1 --fixtures node-app,multistage
+#
+# dockyard's image stays in its own store (as BuildKit's stays in dockerd): the untimed export for
+# the checks is `dockyard save`, the timed push is `dockyard push` (copy() to the registry).
+# Needs root, runc, the docker engine at DOCKER_HOST, buildah, skopeo (see buildbench's README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BB=""
+d=$(cd .. && pwd)
+while :; do
+  if [[ -x $d/shared/tools/buildbench/buildbench.sh ]]; then BB=$d/shared/tools/buildbench; break; fi
+  [[ $d == / ]] && break
+  d=$(dirname "$d")
+done
+[[ -n $BB ]] || { echo "bench/build: ../shared/tools/buildbench not found" >&2; exit 2; }
+export DOCKER_HOST=${DOCKER_HOST:-unix:///run/dockyard-test/docker.sock}
+export DOCKYARD_HOME=${DOCKYARD_BENCH_HOME:-/tmp/buildbench/dockyard-home}
+[[ -f dist/src/cli/main.js ]] || npm run build >&2
+"$BB/setup-bases.sh" >&2
+export BUILDBENCH_CUSTOM_EXPORT="$ROOT/bin/dockyard save -o {archive} {tag}"
+export BUILDBENCH_CUSTOM_PUSH="$ROOT/bin/dockyard push --progress plain {tag} docker://{push_tag}"
+exec "$BB/buildbench.sh" --baseline docker-buildkit "$@" docker-buildkit buildah \
+  "dockyard=custom:$ROOT/bin/dockyard build {nocache} --progress plain --network {network} -t {tag} -f {dockerfile} {context}"
