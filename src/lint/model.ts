@@ -40,6 +40,8 @@ export interface ShellPart {
   script: ShellScript;
   at(offset: number): Position;
   heredoc?: Heredoc;
+  /** The shell that runs this text when it is not the stage's SHELL (`RUN bash <<EOF`, a shebang). */
+  interpreter?: string;
 }
 
 export interface RunCommand {
@@ -460,8 +462,8 @@ function analyseRun(ins: Instruction, owner: Instruction, stage: Stage, shell: s
   const mounts = parseMounts(ins);
   const posix = shell.length === 0 || SHELLS.test(shell[0]!);
   const exec = ins.json !== null;
-  const addPart = (text: string, at: (o: number) => Position, heredoc?: Heredoc) => {
-    parts.push({ text, script: parseShell(text), at, heredoc });
+  const addPart = (text: string, at: (o: number) => Position, heredoc?: Heredoc, interpreter?: string) => {
+    parts.push({ text, script: parseShell(text), at, heredoc, interpreter });
   };
   if (ins.json) {
     const j = ins.json;
@@ -486,7 +488,13 @@ function analyseRun(ins: Instruction, owner: Instruction, stage: Stage, shell: s
         /^\s*(?:\S*\/)?(?:sh|bash|dash|ash|ksh)(?:\s|$)/.test(
           argText.replace(/<<-?(["']?)[A-Za-z0-9_][A-Za-z0-9_.-]*\1/g, " ").replace(/^\s+/, ""),
         );
-      if ((only && n === 0 && isShell) || fed) addPart(h.body, bodyMapper(h, ins), h);
+      const fedBy = fed
+        ? /(sh|bash|dash|ash|ksh)/.exec(
+            argText.replace(/<<-?(["']?)[A-Za-z0-9_][A-Za-z0-9_.-]*\1/g, " "),
+          )?.[1]
+        : undefined;
+      const shebangBy = shebang ? /(sh|bash|dash|ash|ksh)$/.exec(interp)?.[1] : undefined;
+      if ((only && n === 0 && isShell) || fed) addPart(h.body, bodyMapper(h, ins), h, shebangBy ?? fedBy);
     }
   }
   const commands: RunCommand[] = [];

@@ -94,11 +94,7 @@ export function runShellcheck(model: Model, file: string, shellOverride?: string
         at = (l, c) => part.at((starts[l - 1] ?? 0) + c - 1);
       }
       // A heredoc script's own shebang picks the dialect.
-      let d = dialect;
-      if (part.heredoc) {
-        const m = /^#!\s*\S*?(bash|sh|ksh|dash)\b/.exec(text);
-        if (m) d = m[1] === "dash" ? "dash" : m[1]!;
-      }
+      const d = part.interpreter ? (dialectOf([part.interpreter]) ?? dialect) : dialect;
       const script = header.join("\n") + "\n" + text + "\n";
       for (const c of shellcheck(script, d)) {
         if (EXCLUDED.has(c.code)) continue;

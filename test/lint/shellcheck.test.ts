@@ -45,6 +45,14 @@ describe("shellcheck on RUN", { skip }, () => {
     assert.ok(sc("FROM debian:12\nRUN [[ -f /x ]] && echo yes\n").some((s) => s.endsWith("SC3010")));
   });
 
+  it("uses the heredoc's interpreter: RUN bash <<EOF, or the body's shebang", () => {
+    assert.deepEqual(sc("FROM debian:12\nRUN <<EOF bash\nset -o pipefail\nEOF\n"), []);
+    assert.deepEqual(sc("FROM debian:12\nRUN <<EOF\n#!/bin/bash\n[[ -f /x ]] && echo $1\nEOF\n"), [
+      "4:21:SC2086",
+    ]);
+    assert.deepEqual(sc("FROM debian:12\nRUN <<EOF\nset -o pipefail\nEOF\n"), ["3:8:SC3040"]);
+  });
+
   it("is off unless asked for", () => {
     assert.deepEqual(
       lintDockerfile("FROM debian:12\nRUN echo $1\n").filter((f) => f.code.startsWith("SC")),
