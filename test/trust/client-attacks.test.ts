@@ -209,3 +209,26 @@ test("a repository with no trust data says so", async () => {
   const b = new RepoBuilder();
   await refused(client(b).update(), "signature", /has no trust data/);
 });
+
+test("a nested delegation cannot widen its delegator's paths", async () => {
+  const b = new RepoBuilder();
+  const qa = newSigner();
+  const sub = newSigner();
+  b.delegate("targets/qa", [qa], ["qa/"]);
+  const qaDoc = b.delegations.get("targets/qa")!.doc;
+  qaDoc.delegations = {
+    keys: { [sub.id]: sub.key },
+    roles: [{ name: "targets/qa/sub", keyids: [sub.id], threshold: 1, paths: [""] }],
+  };
+  b.delegations.set("targets/qa/sub", {
+    doc: { _type: "Targets", expires: expiryIn(365 * DAY), targets: {}, version: 1 },
+    signers: [sub],
+  });
+  b.addTarget("qa/fine", manifest, "targets/qa/sub");
+  b.addTarget("prod/evil", manifest, "targets/qa/sub");
+  b.publish();
+  const repo = await client(b).update();
+  assert.ok(lookupTarget(repo, "qa/fine", ["targets/qa/sub"]));
+  assert.equal(lookupTarget(repo, "prod/evil", ["targets/qa/sub"]), undefined);
+  assert.deepEqual(repo.ignored, [{ role: "targets/qa/sub", name: "prod/evil" }]);
+});

@@ -270,3 +270,33 @@ test("publisher over HTTP: init, sign, signer, revoke, rotations; a cached clien
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("server: a nested delegation may not sign outside its delegator's paths", async () => {
+  const svc = new NotaryService(new MemoryTrustStorage());
+  const b = await builderFor(svc);
+  const qa = newSigner();
+  const sub = newSigner();
+  b.delegate("targets/qa", [qa], ["qa/"]);
+  await svc.update(GUN, await withSnapshot(svc, b, uploads(b, ["root", "targets", "targets/qa"])));
+  const qaDoc = b.delegations.get("targets/qa")!.doc;
+  qaDoc.version = 2;
+  qaDoc.delegations = {
+    keys: { [sub.id]: sub.key },
+    roles: [{ name: "targets/qa/sub", keyids: [sub.id], threshold: 1, paths: [""] }],
+  };
+  b.delegations.set("targets/qa/sub", {
+    doc: { _type: "Targets", expires: expiryIn(DAY), targets: {}, version: 1 },
+    signers: [sub],
+  });
+  await svc.update(GUN, await withSnapshot(svc, b, uploads(b, ["targets/qa"])));
+  b.addTarget("qa/ok", Buffer.from("x"), "targets/qa/sub");
+  await svc.update(GUN, await withSnapshot(svc, b, uploads(b, ["targets/qa/sub"])));
+  const subDoc = b.delegations.get("targets/qa/sub")!.doc;
+  subDoc.version = 2;
+  b.addTarget("prod/evil", Buffer.from("x"), "targets/qa/sub");
+  await refusedUpdate(
+    svc,
+    await withSnapshot(svc, b, uploads(b, ["targets/qa/sub"])),
+    /outside its delegated paths/,
+  );
+});

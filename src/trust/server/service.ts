@@ -308,8 +308,16 @@ export class NotaryService {
         throw new TrustError("delegation", `${role} is not delegated by ${parentName}`);
       }
       verifyRoleSignatures(doc, role, decl, parent.signed.delegations!.keys);
+      // paths must be allowed by this delegation and by every delegation above it
+      const chain = [decl];
+      for (let p = parentName; p !== "targets"; p = p.slice(0, p.lastIndexOf("/"))) {
+        const up = p.slice(0, p.lastIndexOf("/"));
+        const d = (await targetsView(up))?.signed.delegations?.roles.find((x) => x.name === p);
+        if (!d) throw new TrustError("delegation", `${p} is not delegated by ${up}`);
+        chain.push(d);
+      }
       for (const name of Object.keys(doc.signed.targets)) {
-        if (!pathAllowed(decl, name)) {
+        if (!chain.every((d) => pathAllowed(d, name))) {
           throw new TrustError(
             "delegation",
             `${role} may not sign ${JSON.stringify(name)}: outside its delegated paths`,

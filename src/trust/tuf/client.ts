@@ -105,7 +105,7 @@ export class TufClient {
       delegations: new Map(),
       ignored: [],
     };
-    await this.walkDelegations(repo, targets.signed, snapshot.signed, 1);
+    await this.walkDelegations(repo, "targets", targets.signed, snapshot.signed, []);
     return repo;
   }
 
@@ -264,16 +264,21 @@ export class TufClient {
   }
 
   // 5.7 (delegations): each delegated role is fetched by its snapshot hash and verified with the
-  // keys and threshold its delegator gives it; targets outside its paths are ignored.
+  // keys and threshold its delegator gives it; targets outside its paths — and outside the paths
+  // of every delegation above it — are ignored. A role may only delegate its own children
+  // (Notary: targets/a delegates targets/a/b).
   private async walkDelegations(
     repo: TrustedRepository,
+    parentName: string,
     parent: TargetsSigned,
     snap: SnapshotSigned,
-    depth: number,
+    ancestors: DelegationRole[],
   ): Promise<void> {
-    if (!parent.delegations || depth > 32) return;
+    if (!parent.delegations || ancestors.length > 32) return;
     for (const decl of parent.delegations.roles) {
       if (repo.delegations.has(decl.name)) continue;
+      if (!decl.name.startsWith(`${parentName}/`) || decl.name.slice(parentName.length + 1).includes("/"))
+        continue;
       const fm = snap.meta[decl.name];
       if (!fm) continue; // delegated, but nothing published under it yet
       const bytes = await this.fetchByMeta(decl.name, fm);
@@ -283,14 +288,15 @@ export class TufClient {
       const doc = parseSigned<TargetsSigned>(bytes, decl.name);
       verifyRoleSignatures(doc, decl.name, decl, parent.delegations.keys);
       checkNotExpired(doc.signed, decl.name, this.now);
+      const chain = [...ancestors, decl];
       for (const name of Object.keys(doc.signed.targets)) {
-        if (!pathAllowed(decl, name)) {
+        if (!chain.every((d) => pathAllowed(d, name))) {
           repo.ignored.push({ role: decl.name, name });
           delete doc.signed.targets[name];
         }
       }
       repo.delegations.set(decl.name, { doc, decl });
-      await this.walkDelegations(repo, doc.signed, snap, depth + 1);
+      await this.walkDelegations(repo, decl.name, doc.signed, snap, chain);
     }
   }
 
