@@ -35,14 +35,20 @@ export interface GcReport {
   deletedManifests: number;
   keptYoung: number;
   dryRun: boolean;
+  /** Set when the run stopped before deleting anything (and why). */
+  aborted?: string;
 }
 
 export const GC_JOURNAL = "gc/journal.json";
+/** Added to the grace period (filesystem timestamp granularity). */
+export const CLOCK_MARGIN_MS = 1000;
 
 export async function runGc(driver: StorageDriver, opts: GcOptions = {}): Promise<GcReport> {
   const log = opts.log ?? (() => {});
   const started = Date.now();
-  const threshold = started - (opts.graceMs ?? 3600_000);
+  // File timestamps come from the kernel's coarse clock (a tick behind real time): a margin keeps
+  // content written just after the run started from looking older than the start.
+  const threshold = started - (opts.graceMs ?? 3600_000) - CLOCK_MARGIN_MS;
   const dry = opts.dryRun === true;
   const store = await RegistryStore.open(driver, { manifestCacheBytes: 0 });
   const report: GcReport = {
@@ -86,7 +92,9 @@ export async function runGc(driver: StorageDriver, opts: GcOptions = {}): Promis
       try {
         bytes = await store.manifestBytes(m.digest);
       } catch {
-        continue;
+        // Without its bytes we cannot know what it references: keep everything this run.
+        log(`manifest ${repo}@${m.digest} is unreadable: nothing will be deleted this run`);
+        return { ...report, aborted: `manifest ${repo}@${m.digest} is unreadable; nothing was deleted` };
       }
       let refs: string[] = [];
       try {

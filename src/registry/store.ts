@@ -703,6 +703,7 @@ export class RegistryStore {
     const refs = isIndex(manifest)
       ? manifest.manifests.map((c) => `${base}/_manifests/${digestPathPart(c.digest)}`)
       : [manifest.config, ...manifest.layers.filter((l) => !l.urls?.length)].map((b) => blobPath(b.digest));
+    refs.push(bp, linkPath);
     for (const p of refs) {
       try {
         await this.driver.touch(p);

@@ -52,6 +52,7 @@ test(
         201,
       );
       const orphan = await pushBlob(R.url, "gc/app", randomBytes(5000));
+      await sleep(1100); // gc adds a 1 s margin for filesystem timestamp granularity
       const driver = new FilesystemDriver(R.data);
 
       const dry = await runGc(driver, { dryRun: true, graceMs: 0 });
@@ -123,7 +124,7 @@ test("gc while pushes keep coming: nothing pushed is lost; old orphans go", { ti
     const orphans = await Promise.all(
       [1, 2, 3].map((i) => pushBlob(R.url, "gc/orphans", `orphan ${i} ${randomBytes(8).toString("hex")}`)),
     );
-    await sleep(1200);
+    await sleep(2200); // older than grace (1 s) + the 1 s timestamp margin
     const driver = new FilesystemDriver(R.data);
     const until = Date.now() + 4000;
     const load = pushLoad(R, 4, until);
@@ -162,7 +163,11 @@ test(
       const driver = new FilesystemDriver(R.data);
       const until = Date.now() + 3000;
       const load = pushLoad(R, 4, until);
-      while (Date.now() < until) await runGc(driver, { graceMs: 0 });
+      const gcLog: string[] = [];
+      while (Date.now() < until) {
+        const t0 = Date.now();
+        await runGc(driver, { graceMs: 0, log: (l) => gcLog.push(`${t0} ${Date.now()} ${l}`) });
+      }
       const { ok, failed } = await load;
       for (const f of failed) assert.match(f, /MANIFEST_BLOB_UNKNOWN|PUT 404|BLOB_UNKNOWN/, f);
       await sleep(2500);
@@ -170,8 +175,11 @@ test(
       for (const img of ok) {
         const m = await fetch(`${R.url}/v2/${img.repo}/manifests/${img.digest}`);
         assert.equal(m.status, 200);
-        assert.ok(await blobOk(R, img.repo, img.config));
-        assert.ok(await blobOk(R, img.repo, img.layer));
+        for (const d of [img.config, img.layer])
+          assert.ok(
+            await blobOk(R, img.repo, d),
+            `${img.repo}@${img.digest}: ${d} lost\n${gcLog.filter((l) => l.includes(d.slice(7, 30))).join("\n")}`,
+          );
       }
     } finally {
       await R.close();

@@ -300,6 +300,10 @@ Examples:
       graceMs: parseDuration(args.flags.grace as string),
       log: quiet ? undefined : (l) => io.stderr.write(l + "\n"),
     });
+    if (r.aborted) {
+      io.stderr.write(`dockyard registry gc: ${r.aborted}\n`);
+      return ExitCode.findings;
+    }
     io.stdout.write(
       `${r.dryRun ? "dry run: would delete" : "deleted"} ${r.deletedBlobs} blob(s), ${r.deletedBytes} bytes, ` +
         `${r.deletedManifests} manifest(s); kept ${r.markedBlobs} referenced blob(s) in ${r.repositories} ` +
