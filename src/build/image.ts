@@ -144,8 +144,12 @@ export class StoreResolver implements ImageResolver {
       this.o.onPull?.(name);
       const insecure = this.o.insecureRegistries?.includes(r.registry) ?? false;
       const repo = registryClient(r.registry, { insecure }).repository(r.repository);
+      // The client trust policy (DOCKYARD_POLICY, ~/.config/dockyard/policy.yaml) applies to FROM:
+      // the base must be signed as it says, and is pulled by the verified digest.
+      const { verifiedBaseDigest } = await import("../trust/signatures/hooks.js");
+      const verified = await verifiedBaseDigest(r, { insecure });
       try {
-        const res = await copy(repo, r.digest ?? r.tag ?? "latest", store, name, {
+        const res = await copy(repo, verified ?? r.digest ?? r.tag ?? "latest", store, name, {
           platform,
           progress: this.o.progress,
         });

@@ -84,3 +84,16 @@ export async function carryAfterCopy(
   }
   return r;
 }
+
+/**
+ * FROM / COPY --from=image pulled from a registry: when a client policy exists, the base must
+ * satisfy it and is pulled by the verified digest. Undefined when there is no policy file.
+ */
+export async function verifiedBaseDigest(
+  ref: ImageReference,
+  opts: { insecure?: boolean; info?: (line: string) => void } = {},
+): Promise<Digest | undefined> {
+  const policy = await clientPolicy();
+  if (!policy) return undefined;
+  return verifyWithPolicy(ref, policy, opts);
+}
