@@ -195,7 +195,7 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
             const b = n.slice(n.lastIndexOf("/") + 1);
             let l = cmdIndex.get(b);
             if (!l) cmdIndex.set(b, (l = []));
-            l.push({ ...rc, run });
+            l.push(rc);
           }
         }
       }

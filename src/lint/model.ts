@@ -47,6 +47,8 @@ export interface ShellPart {
 export interface RunCommand {
   cmd: SimpleCommand;
   part: ShellPart;
+  /** The RUN this command belongs to. */
+  run: RunInfo;
 }
 
 export interface RunInfo {
@@ -499,11 +501,24 @@ function analyseRun(ins: Instruction, owner: Instruction, stage: Stage, shell: s
   }
   const commands: RunCommand[] = [];
   let hasPipe = false;
+  const info: RunInfo = {
+    ins,
+    owner,
+    stage,
+    parts,
+    commands,
+    hasPipe,
+    mounts,
+    shell,
+    exec,
+    onbuild: owner !== ins,
+  };
   for (const p of parts) {
-    for (const c of p.script.commands) commands.push({ cmd: c, part: p });
+    for (const c of p.script.commands) commands.push({ cmd: c, part: p, run: info });
     hasPipe ||= p.script.hasPipe;
   }
-  return { ins, owner, stage, parts, commands, hasPipe, mounts, shell, exec, onbuild: owner !== ins };
+  info.hasPipe = hasPipe;
+  return info;
 }
 
 function bodyMapper(h: Heredoc, ins: Instruction): (o: number) => Position {
