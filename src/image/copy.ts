@@ -158,9 +158,9 @@ export async function copy(
   };
   const inflight = new Map<string, Promise<void>>();
 
-  const copyBlobOnce = async (desc: Descriptor): Promise<void> => {
+  const copyBlobOnce = async (desc: Descriptor, kind: string): Promise<void> => {
     if (isForeign(desc)) return; // foreign layers stay where their urls say
-    const label = `${desc.mediaType.includes("config") ? "config" : "blob"} ${shortId(desc.digest)}`;
+    const label = `${kind} ${shortId(desc.digest)}`;
     if (await target.hasBlob(desc)) {
       result.blobsSkipped++;
       progress.task(desc.digest, label, desc.size).finish("exists");
@@ -207,10 +207,10 @@ export async function copy(
     }
   };
 
-  const copyBlob = (desc: Descriptor): Promise<void> => {
+  const copyBlob = (desc: Descriptor, kind = "blob"): Promise<void> => {
     let p = inflight.get(desc.digest);
     if (!p) {
-      p = limit(() => copyBlobOnce(desc));
+      p = limit(() => copyBlobOnce(desc, kind));
       inflight.set(desc.digest, p);
     }
     return p;
@@ -227,9 +227,9 @@ export async function copy(
     // Config first, then layers (sequential targets like tar streams keep that order).
     const blobs = [m.config, ...m.layers];
     if (target.sequential) {
-      for (const b of blobs) await copyBlob(b);
+      for (const [i, b] of blobs.entries()) await copyBlob(b, i === 0 ? "config" : "layer");
     } else {
-      await Promise.all(blobs.map((b) => copyBlob(b)));
+      await Promise.all(blobs.map((b, i) => copyBlob(b, i === 0 ? "config" : "layer")));
     }
     const written = await target.writeManifest(ref, bytes, mediaType, { top });
     if (written.digest !== desc.digest)

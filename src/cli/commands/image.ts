@@ -798,16 +798,21 @@ Examples:
     },
     platformFlag,
     insecureFlag,
+    progressFlag,
   ],
   async run(args, io) {
     const [name] = need(args, 1, "an IMAGE");
-    return finish(createProgress("quiet", io.stderr), async () => {
+    const progress = progressFor(args, io);
+    return finish(progress, async () => {
       const { source, ref } = await openSource(parseTransport(name!), openOpts(args));
       try {
         const p = str(args, "platform");
-        await atomicOutput(str(args, "output"), io, (out) =>
-          exportImage(source, ref, out, p ? { platform: parsePlatform(p) } : {}),
-        );
+        const task = progress.task("export", `export ${name}`);
+        let r: { entries: number; layers: number } | undefined;
+        await atomicOutput(str(args, "output"), io, async (out) => {
+          r = await exportImage(source, ref, out, p ? { platform: parsePlatform(p) } : {});
+        });
+        task.finish(`${r?.entries ?? 0} entries from ${r?.layers ?? 0} layer(s)`);
       } finally {
         await source.close?.();
       }
@@ -841,6 +846,7 @@ Examples:
     { name: "message", short: "m", type: "string", valueName: "TEXT", description: "history comment" },
     { name: "allow-devices", type: "boolean", description: "accept device files in the tarball" },
     platformFlag,
+    progressFlag,
   ],
   async run(args, io) {
     const [file, name] = need(args, 2, "FILE and REFERENCE");
@@ -861,6 +867,9 @@ Examples:
         ...(p ? { platform: parsePlatform(p) } : {}),
       }),
     );
+    const progress = progressFor(args, io);
+    progress.info(`imported ${file} as ${formatTransport(spec)}: ${r.descriptor.digest}`);
+    progress.close();
     io.stdout.write(`${r.config}\n`);
     return ExitCode.ok;
   },
