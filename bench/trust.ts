@@ -120,11 +120,11 @@ async function main() {
       "--trust-listen",
       `127.0.0.1:${tport}`,
       "--trust-tls-cert",
-      "srv.pem",
+      "cert.pem",
       "--trust-tls-key",
-      "srv.key",
+      "key.pem",
     ],
-    { stdio: "ignore" },
+    { stdio: ["ignore", "ignore", "inherit"] },
   );
   try {
     for (let i = 0; i < 100; i++) {
@@ -133,6 +133,15 @@ async function main() {
       } catch {
         /* starting */
       }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // the trust (TLS) listener starts after the main one
+    const { connect } = await import("node:net");
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const c = connect(tport, "127.0.0.1", () => (c.end(), r(true))).on("error", () => r(false));
+      });
+      if (up) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const reg = `127.0.0.1:${port}`;
