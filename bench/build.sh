@@ -6,7 +6,9 @@
 #   bench/build.sh --rounds 1 --fixtures node-app,multistage
 #
 # dockyard's image stays in its own store (as BuildKit's stays in dockerd): the untimed export for
-# the checks is `dockyard save`, the timed push is `dockyard push` (copy() to the registry).
+# the checks is `dockyard save`, the timed push is `dockyard push` (copy() to the registry). Before
+# each cold build (untimed) bench/build-warm.sh puts the fixture's bases in dockyard's store with
+# their layers unpacked, as buildbench pre-pulls them into dockerd for BuildKit.
 # Needs root, runc, the docker engine at DOCKER_HOST, buildah, skopeo (see buildbench's README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +22,11 @@ while :; do
 done
 [[ -n $BB ]] || { echo "bench/build: ../shared/tools/buildbench not found" >&2; exit 2; }
 export DOCKER_HOST=${DOCKER_HOST:-unix:///run/dockyard-test/docker.sock}
+export BUILDAH_RUNTIME=${BUILDAH_RUNTIME:-runc}   # its default crun refuses this host's hybrid cgroups
 export DOCKYARD_HOME=${DOCKYARD_BENCH_HOME:-/tmp/buildbench/dockyard-home}
 [[ -f dist/src/cli/main.js ]] || npm run build >&2
 "$BB/setup-bases.sh" >&2
+export BUILDBENCH_CUSTOM_RESET="$ROOT/bench/build-warm.sh $BB {fixture}"
 export BUILDBENCH_CUSTOM_EXPORT="$ROOT/bin/dockyard save -o {archive} {tag}"
 export BUILDBENCH_CUSTOM_PUSH="$ROOT/bin/dockyard push --progress plain {tag} docker://{push_tag}"
 exec "$BB/buildbench.sh" --baseline docker-buildkit "$@" docker-buildkit buildah \

@@ -31,6 +31,8 @@ export interface CopyOpts {
   owner?: Owner;
   /** Mode transform from --chmod. */
   chmod?: (mode: number, isDir: boolean) => number;
+  /** Set when a directory was removed (the overlay may then have made an opaque directory). */
+  removedDir?: boolean;
 }
 
 /** Parses --chmod: octal (`755`) or symbolic (`u+x,go-w`, `a=rX`). */
@@ -166,7 +168,7 @@ export function copyEntrySync(
   let count = 0;
   const existing = lstatOrUndefined(dstHost);
   if (st.isDirectory()) {
-    if (existing && !existing.isDirectory()) rmSync(dstHost, { recursive: true, force: true });
+    if (existing && !existing.isDirectory()) rmSync(dstHost, { force: true });
     const created = !existing || !existing.isDirectory();
     if (created) mkdirSync(dstHost);
     for (const name of readdirSync(srcHost).sort()) {
@@ -207,6 +209,7 @@ export async function writeFileEntry(
   mtime?: Date,
 ) {
   const existing = await lstat(dstHost).catch(() => undefined);
+  if (existing?.isDirectory()) o.removedDir = true;
   if (existing) await rm(dstHost, { recursive: true, force: true });
   await writeFile(dstHost, data);
   const owner = o.owner ?? { uid: 0, gid: 0 };

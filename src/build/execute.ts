@@ -473,6 +473,7 @@ export class Executor {
           async (m) => {
             const owner = cfg.User ? await ownerFor(m.merged, cfg.User, false) : undefined;
             await mkdirAllInRoot(m.merged, wd, owner);
+            return { opaque: false }; // mkdir removes nothing: no opaque directories to look for
           },
         );
       }
@@ -498,7 +499,7 @@ export class Executor {
     st: Step,
     createdBy: string,
     key: string,
-    work: (m: Mounted, h: StepHandle) => Promise<void>,
+    work: (m: Mounted, h: StepHandle) => Promise<void | { opaque: boolean }>,
   ): Promise<void> {
     const h = this.o.reporter.step(s.stage, s.stepNo, st.original.split("\n")[0]!);
     try {
@@ -511,12 +512,15 @@ export class Executor {
         tm("mount");
         let layer: LayerRecord | undefined;
         try {
-          await work(m, h);
+          const w = await work(m, h);
           tm("work");
           const names = await readdir(m.upper);
           if (names.length > 0) {
             const tmpBlob = join(m.dir, "layer.tar.gz");
-            const blob = await diffToLayer(m.upper, tmpBlob, { epoch: this.o.epoch });
+            const blob = await diffToLayer(m.upper, tmpBlob, {
+              epoch: this.o.epoch,
+              opaque: w ? w.opaque : true,
+            });
             tm("diff");
             layer = {
               mediaType: MediaType.ociLayerGzip,
@@ -924,6 +928,7 @@ export class Executor {
             await copyEntry(host, await destDirOf(posix.basename(e.rel), e.type === "dir"), o, include);
           }
         }
+        return { opaque: o.removedDir === true };
       });
     } finally {
       await fromView?.release();

@@ -42,6 +42,8 @@ export interface BuildOptions {
   home?: string;
   reporter: BuildReporter;
   signal?: AbortSignal;
+  /** Only run the build checks (`--check`). */
+  check?: boolean;
   /** Docker driver: the engine (DOCKER_HOST default). */
   dockerHost?: string;
 }
@@ -56,6 +58,8 @@ export interface BuildResult {
   seconds: number;
   hashedFiles?: number;
   outputs: string[];
+  /** With `check`: how many build-check warnings there were. */
+  checkFindings?: number;
 }
 
 /** Parses `--output type=oci,dest=out.tar` (or the `-o ./dir` shorthand for type=local). */

@@ -1,8 +1,9 @@
 // Where a build's image goes: the local store (default), registries (--push), OCI layouts and
 // archives (--output type=oci|docker), a Docker Engine (--load), or its files (type=local).
 // Every image output is one copy() from the BuiltImage source.
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { link, mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { copy, withTarget } from "../image/copy.js";
 import { DockyardError } from "../image/errors.js";
 import { LocalStore, openTarget, parseTransport, type TransportSpec } from "../image/transports/index.js";
@@ -40,6 +41,7 @@ export async function writeOutputs(
   const toStore =
     outputs.length === 0 || tags.length > 0 || outputs.some((o) => o.type === "image" && !o.push);
   if (toStore) {
+    await adoptBlobs(image, store, opts);
     if (tags.length === 0) {
       await copy(image, undefined, store, undefined, {});
       done.push(`store: ${image.id}`);
@@ -111,6 +113,21 @@ export async function writeOutputs(
     await writeFile(opts.metadataFile, JSON.stringify(meta, null, 2) + "\n");
   }
   return done;
+}
+
+/**
+ * The layer blobs the build made are already verified files in the build store: hard-link them
+ * into the local store (same filesystem) so copy() finds them there instead of copying the bytes.
+ */
+async function adoptBlobs(image: BuiltImage, store: LocalStore, opts: BuildOptions): Promise<void> {
+  const bs = new BuildStore(join(opts.home ?? dockyardHome(), "build"));
+  await store.init();
+  for (const l of image.layers) {
+    const target = store.blobPath(l.digest);
+    if (existsSync(target) || !existsSync(bs.blobPath(l.digest))) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await link(bs.blobPath(l.digest), target).catch(() => {}); // EXDEV/EEXIST: copy() copies or skips
+  }
 }
 
 /** --output type=local: the final filesystem, owners and modes kept. */

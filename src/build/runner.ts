@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { lstat, mkdir, readFile, readdir, rm, writeFile, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { DockyardError } from "../image/errors.js";
 import { hasExecutable } from "./util.js";
 import { resolveInRoot } from "./fsutil.js";
@@ -401,7 +402,9 @@ export async function runContainer(spec: RunSpec, bundleParent: string): Promise
     });
     return { exitCode, tail: Buffer.concat(tailChunks).toString("utf8") };
   } finally {
-    await runtimeExec(["delete", "--force", id]);
+    // `runc run` / `crun run` delete the container when its process exits; a state dir left
+    // behind (a signal, an error) is deleted here
+    if (existsSync(join(RUNTIME_ROOT, id))) await runtimeExec(["delete", "--force", id]);
     unregister();
     await removeStubs(stubs);
     await rm(bundle, { recursive: true, force: true });

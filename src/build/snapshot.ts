@@ -4,29 +4,25 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import {
+  chmodSync,
   closeSync,
   createWriteStream,
+  lchownSync,
+  linkSync,
   lstatSync,
+  lutimesSync,
+  mkdirSync,
   openSync,
   readSync,
   readdirSync,
   readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
 } from "node:fs";
 import { TarWriter } from "./tarwriter.js";
-import {
-  chmod,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  mkdtemp,
-  rename,
-  rm,
-  symlink,
-  utimes,
-} from "node:fs/promises";
-import { open } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
@@ -194,6 +190,8 @@ export interface DiffOptions {
   /** SOURCE_DATE_EPOCH: mtimes later than it are clamped to it. */
   epoch?: number;
   gzipLevel?: number;
+  /** Look for opaque directories (getfattr). Off when the step cannot have made any. */
+  opaque?: boolean;
 }
 
 export function gzipLevel(): number {
@@ -211,7 +209,7 @@ export async function diffToLayer(
   outPath: string,
   opts: DiffOptions = {},
 ): Promise<LayerBlob> {
-  const { opaque } = await readOpaqueDirs(upper);
+  const { opaque } = opts.opaque === false ? { opaque: new Set<string>() } : await readOpaqueDirs(upper);
   const inodes = new Map<string, string>();
   const epochMs = opts.epoch !== undefined ? opts.epoch * 1000 : undefined;
   const mtimeOf = (ms: number) => Math.floor((epochMs !== undefined && ms > epochMs ? epochMs : ms) / 1000);
@@ -329,8 +327,15 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
   const realDirs = new Set<string>([""]);
   const dirTimes: [string, Date, number][] = [];
   const opaqueDirs: string[] = [];
-
-  const ensureParents = async (rel: string, name: string) => {
+  const lst = (p: string) => {
+    try {
+      return lstatSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  // Sync fs calls on purpose: base layers hold thousands of small files.
+  const ensureParents = (rel: string, name: string) => {
     const parts = rel.split("/");
     parts.pop();
     let cur = "";
@@ -338,16 +343,14 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       cur = cur ? `${cur}/${p}` : p;
       if (realDirs.has(cur)) continue;
       const abs = join(dest, cur);
-      let st;
-      try {
-        st = await lstat(abs);
-      } catch {
-        await mkdir(abs, { mode: 0o755 });
-        realDirs.add(cur);
-        continue;
+      const st = lst(abs);
+      if (!st) {
+        mkdirSync(abs, { mode: 0o755 });
+      } else if (st.isSymbolicLink()) escape(name, `goes through the symlink ${cur}`);
+      else if (!st.isDirectory()) {
+        rmSync(abs, { force: true });
+        mkdirSync(abs, { mode: 0o755 });
       }
-      if (st.isSymbolicLink()) escape(name, `goes through the symlink ${cur}`);
-      if (!st.isDirectory()) await rm(abs, { force: true }).then(() => mkdir(abs, { mode: 0o755 }));
       realDirs.add(cur);
     }
   };
@@ -369,7 +372,7 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       if (h.type === "directory") dirTimes.push(["", h.mtime ?? new Date(0), h.mode ?? 0o755]);
       continue;
     }
-    await ensureParents(rel, h.name);
+    ensureParents(rel, h.name);
     const abs = join(dest, rel);
     const base = posix.basename(rel);
     const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
@@ -379,14 +382,14 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
         if (overlay) opaqueDirs.push(join(dest, parent));
       } else {
         const target = join(dest, parent, base.slice(4));
-        await rm(target, { recursive: true, force: true });
+        rmSync(target, { recursive: true, force: true });
         if (overlay) await execFileP("mknod", ["-m", "000", target, "c", "0", "0"]);
       }
       continue;
     }
-    const existing = await lstat(abs).catch(() => undefined);
+    const existing = lst(abs);
     if (existing && !(existing.isDirectory() && h.type === "directory")) {
-      await rm(abs, { recursive: true, force: true });
+      rmSync(abs, { recursive: true, force: true });
       realDirs.delete(rel);
     }
     const mode = (h.mode ?? 0o644) & 0o7777;
@@ -395,9 +398,9 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
     const mtime = h.mtime ?? new Date(0);
     switch (h.type) {
       case "directory":
-        if (!existing || !existing.isDirectory()) await mkdir(abs, { mode: 0o755 });
+        if (!existing || !existing.isDirectory()) mkdirSync(abs, { mode: 0o755 });
         realDirs.add(rel);
-        await lchown(abs, uid, gid);
+        lchownSync(abs, uid, gid);
         dirTimes.push([rel, mtime, mode]);
         e.resume();
         continue;
@@ -405,18 +408,21 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       case "contiguous-file":
       case undefined:
       case null: {
-        const fh = await open(abs, "wx", 0o600);
+        const fd = openSync(abs, "wx", 0o600);
         try {
           // tar-stream entries are streamx streams: read them by iteration, not node pipeline()
-          for await (const chunk of e) await fh.write(chunk as Buffer);
+          for await (const chunk of e) {
+            const b = chunk as Buffer;
+            for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+          }
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         break;
       }
       case "symlink":
         e.resume();
-        await symlink(h.linkname ?? "", abs);
+        symlinkSync(h.linkname ?? "", abs);
         break;
       case "link": {
         e.resume();
@@ -427,11 +433,11 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
           escape(h.name, `is a hardlink to ${JSON.stringify(h.linkname)} outside the layer`);
         }
         if (!target) escape(h.name, "is a hardlink to the layer root");
-        await ensureParents(target, h.name);
-        const tst = await lstat(join(dest, target)).catch(() => undefined);
+        ensureParents(target, h.name);
+        const tst = lst(join(dest, target));
         if (!tst) escape(h.name, `is a hardlink to ${JSON.stringify(h.linkname)}, which is not in the layer`);
         if (tst.isDirectory()) escape(h.name, "is a hardlink to a directory");
-        await link(join(dest, target), abs);
+        linkSync(join(dest, target), abs);
         continue; // a hardlink shares the target's metadata
       }
       case "character-device":
@@ -452,16 +458,16 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
         e.resume();
         continue; // pax/gnu headers are consumed by tar-stream; other types are skipped
     }
-    await lchown(abs, uid, gid);
-    if (h.type !== "symlink") await chmod(abs, mode);
-    await lutimes(abs, mtime, mtime);
+    lchownSync(abs, uid, gid);
+    if (h.type !== "symlink") chmodSync(abs, mode);
+    lutimesSync(abs, mtime, mtime);
   }
   await feeding;
   for (const d of opaqueDirs) await execFileP("setfattr", ["-n", OPAQUE_XATTR, "-v", "y", d]);
   for (const [rel, mtime, mode] of dirTimes.reverse()) {
     const abs = rel ? join(dest, rel) : dest;
-    await chmod(abs, mode);
-    await utimes(abs, mtime, mtime);
+    chmodSync(abs, mode);
+    utimesSync(abs, mtime, mtime);
   }
 }
 

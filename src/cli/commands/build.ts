@@ -157,6 +157,7 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
       description: "External cache destination (type=registry,ref=…)",
       valueName: "SPEC",
     },
+    { name: "check", type: "boolean", description: "Only run BuildKit's build checks (exit 1 on warnings)" },
     { name: "quiet", short: "q", type: "boolean", description: "Print only the image ID" },
   ],
   async run(args, io) {
@@ -216,6 +217,7 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
       outputs,
       iidfile: f.iidfile as string | undefined,
       metadataFile: f["metadata-file"] as string | undefined,
+      check: f.check === true,
       reporter,
       signal: ac.signal,
     };
@@ -225,8 +227,9 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
     if (driver !== "native" && driver !== "docker")
       throw new DockyardError("USAGE", `--driver ${driver}: use native or docker`);
     try {
-      const r = driver === "docker" ? await buildWithDocker(opts) : await buildNative(opts);
+      const r = driver === "docker" && !opts.check ? await buildWithDocker(opts) : await buildNative(opts);
       reporter.close();
+      if (opts.check) return r.checkFindings ? ExitCode.findings : ExitCode.ok;
       if (quiet) io.stdout.write(r.id + "\n");
       else {
         for (const o of r.outputs) io.stderr.write(`=> ${o}\n`);
