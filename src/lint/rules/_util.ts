@@ -49,10 +49,18 @@ export function isSub(cmd: SimpleCommand, subcmds: string[], valued: string[] = 
 }
 
 /** The stage is shipped: the last one, or the base of another stage (its files end up in an image). */
+const basesOf = new WeakMap<Stage[], Set<Stage>>();
+
 export function isShippedStage(ctx: RuleContext, stage: Stage | undefined): boolean {
   if (!stage) return true;
   if (stage.index === ctx.stages.length - 1) return true;
-  return ctx.stages.some((s) => s.base === stage);
+  let bases = basesOf.get(ctx.stages);
+  if (!bases) {
+    bases = new Set();
+    for (const s of ctx.stages) if (s.base) bases.add(s.base);
+    basesOf.set(ctx.stages, bases);
+  }
+  return bases.has(stage);
 }
 
 export const APT_VALUED = [
