@@ -1,7 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Readable } from "node:stream";
@@ -43,7 +43,10 @@ before(async () => {
   env = { ...process.env, DOCKYARD_HOME: join(work, "home"), DOCKER_CONFIG: join(work, "docker") };
   if (!skip) reg = await startReferenceRegistry();
 });
-after(async () => reg?.stop());
+after(async () => {
+  await reg?.stop();
+  await rm(work, { recursive: true, force: true });
+});
 
 test("push, pull, tag, images, inspect, tags, rmi through the CLI", { skip }, async () => {
   const img = await makeImage(2);

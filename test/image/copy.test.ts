@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import {
@@ -36,6 +36,7 @@ before(async () => {
 after(async () => {
   closeRegistryClients();
   await reg?.stop();
+  await rm(work, { recursive: true, force: true });
 });
 
 test(

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { writeFile, mkdir } from "node:fs/promises";
+import { writeFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import tarStream from "tar-stream";
@@ -66,6 +66,8 @@ after(async () => {
   if (skip) return;
   for (const i of images) await docker("rmi", "-f", i).catch(() => {});
   await reg?.stop();
+  await rm(work, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
 });
 
 test("dockyard save output loads with docker load and runs", { skip }, async () => {

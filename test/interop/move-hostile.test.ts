@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { isDockyardError, LocalStore, importTarball, layers } from "../../src/image/index.js";
@@ -189,4 +189,5 @@ test("an interrupted save (SIGINT) leaves neither the output nor temp files", as
   p.kill("SIGINT");
   assert.equal(await exited, 130);
   assert.deepEqual(await readdir(outDir), []);
+  await rm(dir, { recursive: true, force: true });
 });

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -50,6 +51,7 @@ after(async () => {
   closeRegistryClients();
   await reference?.stop();
   await ours?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 async function transfer(src: string, dst: string): Promise<string> {
