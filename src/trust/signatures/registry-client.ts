@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import { lookupCredentials } from "../../image/transports/auth.js";
 import { DockyardError } from "../../image/errors.js";
 import { digestOf, type Digest } from "../../image/digest.js";
@@ -49,6 +51,81 @@ async function dockerConfigAuth(host: string): Promise<{ username: string; passw
   return c ? { username: c.username, password: c.password } : undefined;
 }
 
+/** The part of a fetch Response the client uses; served by node:http (no undici start-up cost). */
+export interface MiniResponse {
+  status: number;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  arrayBuffer(): Promise<ArrayBuffer>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+
+function httpFetch(
+  url: string | URL,
+  init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
+  redirects = 5,
+): Promise<MiniResponse> {
+  const u = typeof url === "string" ? new URL(url) : url;
+  const mod = u.protocol === "https:" ? https : http;
+  return new Promise<MiniResponse>((resolve, reject) => {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (init.body) headers["Content-Length"] = String(init.body.length);
+    const req = mod.request(
+      u,
+      { method: init.method ?? "GET", headers, agent: u.protocol === "https:" ? httpsAgent : httpAgent },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        const method = init.method ?? "GET";
+        if (
+          [301, 302, 303, 307, 308].includes(status) &&
+          location &&
+          redirects > 0 &&
+          (method === "GET" || method === "HEAD")
+        ) {
+          res.resume();
+          const next = new URL(location, u);
+          const h = { ...headers };
+          if (next.host !== u.host) delete h.Authorization;
+          delete h["Content-Length"];
+          resolve(httpFetch(next, { method, headers: h }, redirects - 1));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let body: Promise<Buffer> | undefined;
+        const read = () =>
+          (body ??= new Promise<Buffer>((ok, bad) => {
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => ok(Buffer.concat(chunks)));
+            res.on("error", bad);
+          }));
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          headers: {
+            get: (name) => {
+              const v = res.headers[name.toLowerCase()];
+              return v === undefined ? null : Array.isArray(v) ? v.join(", ") : String(v);
+            },
+          },
+          arrayBuffer: async () => {
+            const b = await read();
+            return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+          },
+          text: async () => (await read()).toString("utf8"),
+          json: async () => JSON.parse((await read()).toString("utf8")) as unknown,
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(init.body ? Buffer.from(init.body) : undefined);
+  });
+}
+
 export class SignatureRegistryClient {
   readonly host: string;
   private readonly base: string;
@@ -84,7 +161,7 @@ export class SignatureRegistryClient {
     const headers: Record<string, string> = {};
     const c = await this.credentials();
     if (c) headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
-    const res = await fetch(url, { headers });
+    const res = await httpFetch(url, { headers });
     if (!res.ok)
       throw new DockyardError("UNAUTHORIZED", `${this.host}: token server refused (${res.status})`);
     const body = (await res.json()) as { token?: string; access_token?: string };
@@ -98,7 +175,7 @@ export class SignatureRegistryClient {
     method: string,
     path: string,
     opts: { repo?: string; push?: boolean; headers?: Record<string, string>; body?: Uint8Array } = {},
-  ): Promise<Response> {
+  ): Promise<MiniResponse> {
     const scope = opts.repo
       ? `repository:${opts.repo}:${opts.push ? "pull,push" : "pull"}`
       : "registry:catalog:*";
@@ -106,14 +183,9 @@ export class SignatureRegistryClient {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       if (auth) headers.Authorization = auth;
       if (this.opts.userAgent) headers["User-Agent"] = this.opts.userAgent;
-      return fetch(`${this.base}${path}`, {
-        method,
-        headers,
-        ...(opts.body ? { body: Buffer.from(opts.body) as unknown as BodyInit } : {}),
-        redirect: "follow",
-      });
+      return httpFetch(`${this.base}${path}`, { method, headers, ...(opts.body ? { body: opts.body } : {}) });
     };
-    let res: Response;
+    let res: MiniResponse;
     try {
       const cached = this.tokens.get(scope);
       res = await send(cached ? `Bearer ${cached}` : undefined);
@@ -138,8 +210,10 @@ export class SignatureRegistryClient {
       if (err instanceof DockyardError) throw err;
       throw new DockyardError("NETWORK", `${method} ${this.base}${path}: ${(err as Error).message}`);
     }
-    if (res.status === 401)
+    if (res.status === 401) {
+      await res.arrayBuffer().catch(() => undefined);
       throw new DockyardError("UNAUTHORIZED", `${this.host}: authentication refused for ${path}`);
+    }
     if (res.status === 403) {
       const text = await res.text().catch(() => "");
       throw new DockyardError("DENIED", `${this.host}: access denied for ${path}${errorText(text)}`);
@@ -196,7 +270,10 @@ export class SignatureRegistryClient {
 
   async getBlob(repo: string, digest: Digest, limit = 4 * 1024 * 1024): Promise<Uint8Array | undefined> {
     const res = await this.request("GET", `/v2/${repo}/blobs/${digest}`, { repo });
-    if (res.status === 404) return undefined;
+    if (res.status === 404) {
+      await res.arrayBuffer().catch(() => undefined);
+      return undefined;
+    }
     if (!res.ok) throw await httpError(res, `GET blob ${digest}`);
     const len = Number(res.headers.get("content-length") ?? "0");
     if (len > limit)
@@ -352,7 +429,7 @@ function errorText(body: string): string {
   }
 }
 
-async function httpError(res: Response, what: string): Promise<DockyardError> {
+async function httpError(res: MiniResponse, what: string): Promise<DockyardError> {
   const text = await res.text().catch(() => "");
   const code = res.status === 404 ? "NOT_FOUND" : res.status === 400 ? "MANIFEST_INVALID" : "NETWORK";
   return new DockyardError(code, `${what}: HTTP ${res.status}${errorText(text)}`);
