@@ -2,7 +2,7 @@ import type { Digest } from "../image/digest.js";
 import { DockyardError } from "../image/errors.js";
 import type { ManifestDescriptor, RegistryExtension } from "../registry/extension.js";
 import type { NotaryService } from "./server/service.js";
-import { TufClient, lookupTarget } from "./tuf/client.js";
+import { TufClient, lookupTarget, type TrustedRepository } from "./tuf/client.js";
 import { MemoryTufCache } from "./remote.js";
 
 /**
@@ -71,18 +71,37 @@ export class TrustPolicy implements RegistryExtension {
     return matchingRules(this.rules, repo).some((r) => r.kinds.includes("notary"));
   }
 
+  /** Verified trust data per GUN, reused while the GUN's timestamp is unchanged. */
+  private readonly verified = new Map<
+    string,
+    { ts: string; until: number; repo: TrustedRepository | undefined }
+  >();
+
   /** The signed digest of `tag` in any GUN of this registry for `repo` (host part ignored). */
   private async signedDigest(repo: string, tag: string): Promise<string | undefined> {
     const svc = this.service();
     for (const gun of await svc.gunsFor(repo)) {
-      const remote = { get: async (f: string) => svc.getMetadata(gun, f) };
-      try {
-        const t = lookupTarget(await new TufClient(gun, remote, new MemoryTufCache()).update(), tag);
-        if (t?.meta.hashes.sha256)
-          return `sha256:${Buffer.from(t.meta.hashes.sha256, "base64").toString("hex")}`;
-      } catch {
-        /* invalid trust data counts as unsigned */
+      const ts = await svc.currentHash(gun, "timestamp");
+      if (!ts) continue;
+      let hit = this.verified.get(gun);
+      if (!hit || hit.ts !== ts || Date.now() >= hit.until) {
+        const remote = { get: async (f: string) => svc.getMetadata(gun, f) };
+        let trusted: TrustedRepository | undefined;
+        try {
+          trusted = await new TufClient(gun, remote, new MemoryTufCache()).update();
+        } catch {
+          trusted = undefined; // invalid trust data counts as unsigned
+        }
+        hit = {
+          ts,
+          until: trusted ? Date.parse(trusted.timestamp.signed.expires) : Date.now() + 5000,
+          repo: trusted,
+        };
+        this.verified.set(gun, hit);
       }
+      const t = hit.repo ? lookupTarget(hit.repo, tag) : undefined;
+      if (t?.meta.hashes.sha256)
+        return `sha256:${Buffer.from(t.meta.hashes.sha256, "base64").toString("hex")}`;
     }
     return undefined;
   }

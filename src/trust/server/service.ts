@@ -168,6 +168,11 @@ export class NotaryService {
     await this.locked(gun, () => this.storage.delete(this.dir(gun)));
   }
 
+  /** The sha256 of a role's current document (changes whenever anything is published). */
+  async currentHash(gun: string, role: string): Promise<string | undefined> {
+    return (await this.state(gun))?.roles[role]?.sha256;
+  }
+
   /** GUNs stored here whose repository part is `repo` (any host). */
   async gunsFor(repo: string): Promise<string[]> {
     const names = (await this.storage.list("gun")).map((n) => decodeURIComponent(n));
