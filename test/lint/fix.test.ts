@@ -43,6 +43,12 @@ describe("lint --fix", () => {
     assert.equal(fix(input), want);
   });
 
+  it("fixes FROM casing and AS casing together, to the majority", () => {
+    assert.equal(fix("FROM a:1 AS x\nfrom x AS y\nRUN true\n"), "FROM a:1 AS x\nFROM x AS y\nRUN true\n");
+    assert.equal(fix("FROM a:1 AS x\nfrom x as y\nRUN true\n"), "FROM a:1 AS x\nFROM x AS y\nRUN true\n");
+    assert.equal(fix("FROM a:1 A\\S x\n"), "FROM a:1 A\\S x\n");
+  });
+
   it("keeps lowercase files lowercase", () => {
     assert.equal(
       fix("from debian:12 AS x\nrun true\nCOPY a /b\n"),

@@ -9,6 +9,14 @@ export const rule: Rule = {
   example: "FROM debian:12 as build",
   fixable: true,
   check(ctx, report) {
+    // The fix follows the casing FROM will have once ConsistentInstructionCasing is fixed too.
+    let up = 0;
+    let low = 0;
+    for (const i of ctx.instructions) {
+      if (i.keywordRaw === i.keywordRaw.toUpperCase()) up++;
+      else if (i.keywordRaw === i.keywordRaw.toLowerCase()) low++;
+    }
+    const fixAs = up >= low ? "AS" : "as";
     for (const st of ctx.stages) {
       const ins = st.from;
       const kw = ins.keywordRaw;
@@ -20,10 +28,11 @@ export const rule: Rule = {
       const want = upper ? "AS" : "as";
       if (w.raw === want) continue;
       const off = positionAt(ins, ins.argsStart + w.start).offset;
+      const literal = w.raw.length === 2 && ctx.src.text.slice(off, off + 2) === w.raw;
       report({
         ins,
         message: `'${w.raw}' and '${kw}' keywords' casing do not match`,
-        fix: [{ start: off, end: off + 2, text: want }],
+        fix: literal && w.raw !== fixAs ? [{ start: off, end: off + 2, text: fixAs }] : undefined,
       });
     }
   },
