@@ -38,6 +38,8 @@ interface RepoIndex {
   manifests: Map<string, ManifestMeta>;
   tags: Map<string, Digest>;
   sortedTags: string[] | undefined;
+  /** Cached JSON body of the full tags/list (dropped whenever the tag set changes). */
+  tagsBody: string | undefined;
   referrers: Map<string, Set<string>>;
 }
 
@@ -194,6 +196,7 @@ export class RegistryStore {
       manifests: new Map(),
       tags: new Map(),
       sortedTags: undefined,
+      tagsBody: undefined,
       referrers: new Map(),
     };
   }
@@ -726,7 +729,10 @@ export class RegistryStore {
         if (beforeTag) await beforeTag(tag, digest, old);
         if (old !== digest) {
           await this.driver.putContent(`${base}/_tags/${tag}`, digest, { sync: this.fsync });
-          if (!r.tags.has(tag) && r.sortedTags) sortedInsert(r.sortedTags, tag);
+          if (!r.tags.has(tag)) {
+            if (r.sortedTags) sortedInsert(r.sortedTags, tag);
+            r.tagsBody = undefined;
+          }
           r.tags.set(tag, digest);
         }
       });
@@ -743,6 +749,7 @@ export class RegistryStore {
       await this.driver.delete(`${repoPath(repo)}/_tags/${tag}`);
       r.tags.delete(tag);
       if (r.sortedTags) sortedRemove(r.sortedTags, tag);
+      r.tagsBody = undefined;
     });
     return true;
   }
@@ -773,6 +780,15 @@ export class RegistryStore {
     if (!r) return undefined;
     if (!r.sortedTags) r.sortedTags = [...r.tags.keys()].sort();
     return r.sortedTags;
+  }
+
+  /** The full `tags/list` JSON body, cached until the tag set changes. */
+  tagsListBody(repo: string): string | undefined {
+    const r = this.repos.get(repo);
+    if (!r) return undefined;
+    if (r.tagsBody === undefined)
+      r.tagsBody = `{"name":${JSON.stringify(repo)},"tags":${JSON.stringify(this.tags(repo))}}`;
+    return r.tagsBody;
   }
 
   tagDigest(repo: string, tag: string): Digest | undefined {
@@ -826,6 +842,7 @@ export class RegistryStore {
         }
         for (const [tag, d] of [...r.tags]) if (d === e.digest) r.tags.delete(tag);
         r.sortedTags = undefined;
+        r.tagsBody = undefined;
         this.forgetManifest(r, meta);
         this.cache.delete(e.digest);
         n++;

@@ -21,6 +21,10 @@ export async function listTags(ctx: RequestContext): Promise<void> {
   if (!tags)
     throw new DockyardError("NAME_UNKNOWN", `repository ${route.name} is not known`, { name: route.name });
   const { n, last } = pagination(queryParams(ctx.rawQuery));
+  if (n === undefined && last === undefined) {
+    sendJson(res, 200, store.tagsListBody(route.name)!);
+    return;
+  }
   const { items, more } = page(tags, n, last);
   const body = `{"name":${JSON.stringify(route.name)},"tags":${JSON.stringify(items)}}`;
   const headers: Record<string, string> = {};
