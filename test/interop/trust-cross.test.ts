@@ -101,6 +101,12 @@ before(async () => {
 after(async () => {
   if (skip) return;
   if (images.length) docker(["rmi", "-f", ...images]);
+  // and images only this run made that lost their tag (overwritten by a later import)
+  const ids = docker(["image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}"])
+    .out.split("\n")
+    .filter((l) => l.includes(`/${NS}/`))
+    .map((l) => l.split(" ")[0]!);
+  if (ids.length) docker(["rmi", "-f", ...new Set(ids)]);
   await srv?.stop();
   if (srv) await removeDir(srv.data);
   await removeDir(dir);
