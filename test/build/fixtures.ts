@@ -2,7 +2,7 @@
 // running dockyard/docker, and comparing image file trees.
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -96,13 +96,33 @@ async function registryHas(repo: string, tag: string): Promise<boolean> {
 
 /** Makes sure 127.0.0.1:5300 serves busybox:latest and debian:bookworm (setup-bases.sh when not). */
 export async function ensureBases(): Promise<string | undefined> {
-  if ((await registryHas("busybox", "latest")) && (await registryHas("debian", "bookworm"))) return undefined;
+  const ready = async () =>
+    (await registryHas("busybox", "latest")) && (await registryHas("debian", "bookworm"));
+  if (await ready()) return undefined;
   const script = join(BUILDBENCH, "setup-bases.sh");
   if (!existsSync(script)) return `no ${script}`;
+  // test files run in parallel: one runs setup-bases.sh, the others wait for it (a lock dir)
+  const lock = join(tmpdir(), "dockyard-build-setup-bases.lock");
+  const deadline = Date.now() + 900_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) return "timed out waiting for another setup-bases.sh";
+      await new Promise((r) => setTimeout(r, 500));
+      if (await ready()) return undefined;
+    }
+  }
   try {
+    if (await ready()) return undefined;
+    // the registry it starts (127.0.0.1:5300, pid in /tmp/buildbench/registry/registry.pid) is the
+    // shared buildbench registry: it keeps running for later runs and the benchmark
     await execFileP("bash", [script], { timeout: 900_000, maxBuffer: 64 << 20, env: { ...process.env } });
   } catch (err) {
     return `setup-bases.sh failed: ${(err as Error).message.slice(0, 500)}`;
+  } finally {
+    await rm(lock, { recursive: true, force: true });
   }
   return (await registryHas("busybox", "latest"))
     ? undefined
