@@ -7,6 +7,7 @@ import {
   chmodSync,
   closeSync,
   createWriteStream,
+  readFileSync,
   lchownSync,
   linkSync,
   lstatSync,
@@ -47,12 +48,23 @@ export interface Mounted {
   release(opts?: { keepUpper?: boolean }): Promise<void>;
 }
 
-async function umount(path: string): Promise<void> {
+function isMounted(path: string): boolean {
   try {
-    await execFileP("umount", [path]);
+    return readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .some((l) => l.split(" ")[1] === path);
   } catch {
-    await execFileP("umount", ["-l", path]).catch(() => {});
+    return false;
   }
+}
+
+/** Unmounts, retrying while busy, lazily as a last resort; true when `path` is no longer a mount. */
+async function umount(path: string): Promise<boolean> {
+  for (let i = 0; i < 5 && isMounted(path); i++) {
+    await execFileP("umount", [path]).catch(() => new Promise((r) => setTimeout(r, 50)));
+  }
+  if (isMounted(path)) await execFileP("umount", ["-l", path]).catch(() => {});
+  return !isMounted(path);
 }
 
 /**
@@ -75,13 +87,17 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
   if (opts.length > 4000)
     throw new DockyardError("UNSUPPORTED", `too many layers for one overlay mount (${lowers.length})`);
   let mounted = false;
-  const cleanup = async (keepUpper = false) => {
-    if (mounted) await umount(merged);
-    mounted = false;
-    if (keepUpper) {
-      await Promise.all([work, merged, empty].map((d) => rm(d, { recursive: true, force: true })));
-    } else await rm(dir, { recursive: true, force: true });
-  };
+  let releasing: Promise<void> | undefined;
+  // one release at a time (a failed step and Ctrl-C may both release); never delete through a mount
+  const cleanup = (keepUpper = false): Promise<void> =>
+    (releasing ??= (async () => {
+      // the mount may have completed after a signal arrived: look, do not trust the flag alone
+      if ((mounted || isMounted(merged)) && !(await umount(merged))) return;
+      mounted = false;
+      if (keepUpper) {
+        await Promise.all([work, merged, empty].map((d) => rm(d, { recursive: true, force: true })));
+      } else await rm(dir, { recursive: true, force: true });
+    })());
   const unregister = registerCleanup(() => cleanup(false));
   try {
     await execFileP("mount", ["-t", "overlay", "overlay", "-o", opts, merged], { cwd: common || "/" });
