@@ -6,13 +6,13 @@
  * Run: npm run build && node dist/bench/trust.js [--layers 10] [--layer-mb 8] [--runs 7]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { pushRandomImage } from "./lib/random-image.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "bin", "dockyard");
@@ -46,56 +46,7 @@ function sh(cmd: string, args: string[], env: Record<string, string> = {}) {
 }
 
 async function pushImage(reg: string, repo: string, tag: string): Promise<string> {
-  const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-  const put = async (b: Buffer) => {
-    const d = sha(b);
-    const r = await fetch(`http://${reg}/v2/${repo}/blobs/uploads/`, { method: "POST" });
-    const loc = new URL(r.headers.get("location")!, `http://${reg}`);
-    loc.searchParams.set("digest", d);
-    const p = await fetch(loc, {
-      method: "PUT",
-      body: new Uint8Array(b),
-      headers: { "content-type": "application/octet-stream" },
-    });
-    if (p.status !== 201) throw new Error(`blob PUT ${p.status}`);
-    return d;
-  };
-  const layers = [];
-  for (let i = 0; i < LAYERS; i++) {
-    const b = randomBytes(LAYER_MB << 20);
-    layers.push({
-      mediaType: "application/vnd.oci.image.layer.v1.tar",
-      digest: await put(b),
-      size: b.length,
-    });
-  }
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-      config: {},
-    }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: await put(config),
-        size: config.length,
-      },
-      layers,
-    }),
-  );
-  const r = await fetch(`http://${reg}/v2/${repo}/manifests/${tag}`, {
-    method: "PUT",
-    body: new Uint8Array(manifest),
-    headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
-  });
-  if (r.status !== 201) throw new Error(`manifest PUT ${r.status}: ${await r.text()}`);
-  return sha(manifest);
+  return await pushRandomImage(reg, repo, tag, LAYERS, LAYER_MB);
 }
 
 async function main() {
