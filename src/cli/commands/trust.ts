@@ -1,3 +1,4 @@
+import { readHidden } from "../prompt.js";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FlagSpec, ParsedArgs } from "../args.js";
@@ -102,29 +103,7 @@ function ttyPrompt(io: CommandIO) {
         `a passphrase is needed for the ${what.role} key: set ${what.role === "root" ? "DOCKYARD_TRUST_ROOT_PASSPHRASE" : "DOCKYARD_TRUST_REPOSITORY_PASSPHRASE"}`,
       );
     }
-    const ask = (q: string) =>
-      new Promise<string>((resolve) => {
-        io.stderr.write(q);
-        stdin.setRawMode?.(true);
-        let buf = "";
-        const onData = (d: Buffer) => {
-          for (const ch of d.toString("utf8")) {
-            if (ch === "\r" || ch === "\n") {
-              stdin.setRawMode?.(false);
-              stdin.off("data", onData);
-              stdin.pause();
-              io.stderr.write("\n");
-              resolve(buf);
-              return;
-            }
-            if (ch === "\u0003") process.exit(130);
-            if (ch === "\u007f") buf = buf.slice(0, -1);
-            else buf += ch;
-          }
-        };
-        stdin.on("data", onData);
-        stdin.resume();
-      });
+    const ask = (q: string) => readHidden(io, q);
     const label = what.role === "root" ? "root key" : `${what.role} key${what.gun ? ` for ${what.gun}` : ""}`;
     const p = await ask(`Passphrase for the ${label}: `);
     if (what.confirm) {

@@ -9,6 +9,25 @@ export function isSecretName(name: string): boolean {
   return SECRET.test(name) && !ALLOW.test(name);
 }
 
+/** Shared with its BuildKit twin SecretsUsedInArgOrEnv: ARG/ENV names that look like secrets. */
+export const reportSecretNames: Rule["check"] = (ctx, report) => {
+  for (const ins of ctx.instructions) {
+    const names =
+      ins.keyword === "ARG"
+        ? argPairs(ins, ctx.src.escape).map((p) => p[0])
+        : ins.keyword === "ENV"
+          ? kvPairs(ins, ctx.src.escape).map((p) => p.key)
+          : [];
+    for (const n of names) {
+      if (isSecretName(n))
+        report({
+          ins,
+          message: `Do not use ARG or ENV instructions for sensitive data (${ins.keyword} "${n}")`,
+        });
+    }
+  }
+};
+
 export const rule: Rule = {
   id: "DL3064",
   level: "warning",
@@ -16,21 +35,5 @@ export const rule: Rule = {
   description: "Do not use ARG or ENV instructions for sensitive data.",
   example: "ARG API_TOKEN",
   twins: ["SecretsUsedInArgOrEnv"],
-  check(ctx, report) {
-    for (const ins of ctx.instructions) {
-      const names =
-        ins.keyword === "ARG"
-          ? argPairs(ins, ctx.src.escape).map((p) => p[0])
-          : ins.keyword === "ENV"
-            ? kvPairs(ins, ctx.src.escape).map((p) => p.key)
-            : [];
-      for (const n of names) {
-        if (isSecretName(n))
-          report({
-            ins,
-            message: `Do not use ARG or ENV instructions for sensitive data (${ins.keyword} "${n}")`,
-          });
-      }
-    }
-  },
+  check: reportSecretNames,
 };

@@ -1,3 +1,4 @@
+import { readHidden } from "../../cli/prompt.js";
 import { mkdir, writeFile, access } from "node:fs/promises";
 import { join } from "node:path";
 import type { ParsedArgs } from "../../cli/args.js";
@@ -21,29 +22,7 @@ export function hiddenPrompt(io: CommandIO) {
   return async (what: string, confirm = false): Promise<string | undefined> => {
     const stdin = io.stdin as NodeJS.ReadStream;
     if (!stdin.isTTY) return undefined;
-    const ask = (q: string) =>
-      new Promise<string>((resolve) => {
-        io.stderr.write(q);
-        stdin.setRawMode?.(true);
-        let buf = "";
-        const onData = (d: Buffer) => {
-          for (const ch of d.toString("utf8")) {
-            if (ch === "\r" || ch === "\n") {
-              stdin.setRawMode?.(false);
-              stdin.off("data", onData);
-              stdin.pause();
-              io.stderr.write("\n");
-              resolve(buf);
-              return;
-            }
-            if (ch === "\u0003") process.exit(130);
-            if (ch === "\u007f") buf = buf.slice(0, -1);
-            else buf += ch;
-          }
-        };
-        stdin.on("data", onData);
-        stdin.resume();
-      });
+    const ask = (q: string) => readHidden(io, q);
     const p = await ask(`Passphrase for the ${what}: `);
     if (confirm && (await ask("Repeat it: ")) !== p)
       throw new DockyardError("USAGE", "the passphrases differ");
