@@ -33,6 +33,8 @@ export interface GcReport {
   deletedBlobs: number;
   deletedBytes: number;
   deletedManifests: number;
+  /** Blob directories without their data file (a writer killed between mkdir and rename). */
+  removedEmptyDirs: number;
   keptYoung: number;
   dryRun: boolean;
   /** Set when the run stopped before deleting anything (and why). */
@@ -58,6 +60,7 @@ export async function runGc(driver: StorageDriver, opts: GcOptions = {}): Promis
     deletedBlobs: 0,
     deletedBytes: 0,
     deletedManifests: 0,
+    removedEmptyDirs: 0,
     keptYoung: 0,
     dryRun: dry,
   };
@@ -74,6 +77,37 @@ export async function runGc(driver: StorageDriver, opts: GcOptions = {}): Promis
       if (isPathNotFound(err)) return false;
       throw err;
     }
+  };
+
+  /**
+   * Removes a blob directory that has no data file and is older than the grace period. It is
+   * moved aside first, so a writer renaming its data in at that moment either lands before the
+   * move (and its blob is put back) or after it (and re-creates the directory itself).
+   */
+  const removeAbandonedBlobDir = async (dir: string): Promise<boolean> => {
+    // mtime only: a writer's temp file in the directory bumps it; ctime can't be set back by tests or tools.
+    if (
+      (await isYoung(dir, true)) ||
+      !(await driver.stat(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
+    if (dry) return true;
+    const aside = `blobs/.trash-${randomBytes(6).toString("hex")}`;
+    try {
+      await driver.move(dir, aside);
+    } catch (err) {
+      if (isPathNotFound(err)) return false;
+      throw err;
+    }
+    if ((await driver.list(aside)).includes("data")) {
+      await driver.move(aside, dir).catch(() => driver.delete(aside));
+      return false;
+    }
+    await driver.delete(aside);
+    return true;
   };
 
   for (const repo of store.repositories()) {
@@ -185,8 +219,9 @@ export async function runGc(driver: StorageDriver, opts: GcOptions = {}): Promis
             continue;
           }
         } catch (err) {
-          if (isPathNotFound(err)) continue;
-          throw err;
+          if (!isPathNotFound(err)) throw err;
+          if (await removeAbandonedBlobDir(path.slice(0, -"/data".length))) report.removedEmptyDirs++;
+          continue;
         }
         log(`${dry ? "would delete" : "delete"} blob ${digest} (${size} bytes)`);
         if (!dry) {

@@ -186,3 +186,37 @@ test(
     }
   },
 );
+
+test("gc: removes old blob directories that lost their data file (a kill between mkdir and rename), keeps young ones and real blobs", async () => {
+  const { mkdtemp, mkdir, writeFile, utimes, rm, stat } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const root = await mkdtemp(join(tmpdir(), "dockyard-gc-empty-"));
+  try {
+    const dirOf = (hex: string): string => join(root, "blobs", "sha256", hex.slice(0, 2), hex);
+    const oldEmpty = randomBytes(32).toString("hex");
+    const youngEmpty = randomBytes(32).toString("hex");
+    const content = randomBytes(100);
+    const real = sha256(content).slice("sha256:".length);
+    for (const hex of [oldEmpty, youngEmpty, real]) await mkdir(dirOf(hex), { recursive: true });
+    await writeFile(join(dirOf(real), "data"), content);
+    const past = new Date(Date.now() - 2 * 3600_000);
+    for (const p of [dirOf(oldEmpty), dirOf(real), join(dirOf(real), "data")]) await utimes(p, past, past);
+    const driver = new FilesystemDriver(root);
+
+    const dry = await runGc(driver, { dryRun: true });
+    assert.equal(dry.removedEmptyDirs, 1);
+    assert.ok((await stat(dirOf(oldEmpty))).isDirectory(), "a dry run removes nothing");
+
+    const r = await runGc(driver);
+    assert.equal(r.removedEmptyDirs, 1);
+    await assert.rejects(stat(dirOf(oldEmpty)), { code: "ENOENT" });
+    assert.ok((await stat(dirOf(youngEmpty))).isDirectory(), "a young directory may be a write in progress");
+    assert.ok(
+      (await stat(join(dirOf(real), "data"))).isFile(),
+      "a directory with its data is a blob, not debris",
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -307,7 +307,11 @@ Examples:
     io.stdout.write(
       `${r.dryRun ? "dry run: would delete" : "deleted"} ${r.deletedBlobs} blob(s), ${r.deletedBytes} bytes, ` +
         `${r.deletedManifests} manifest(s); kept ${r.markedBlobs} referenced blob(s) in ${r.repositories} ` +
-        `repositories and ${r.keptYoung} recent item(s)\n`,
+        `repositories and ${r.keptYoung} recent item(s)` +
+        (r.removedEmptyDirs
+          ? `; ${r.dryRun ? "would remove" : "removed"} ${r.removedEmptyDirs} empty blob dir(s)`
+          : "") +
+        "\n",
     );
     return ExitCode.ok;
   },
