@@ -32,7 +32,7 @@ export interface HttpResponse {
   body: IncomingMessage;
 }
 
-interface RequestSpec {
+export interface RequestSpec {
   method: string;
   /** `/v2/...` path (with query) or an absolute URL (upload locations). */
   path: string;

@@ -1,6 +1,5 @@
-import http from "node:http";
-import https from "node:https";
-import { lookupCredentials } from "../../image/transports/auth.js";
+import type { Credentials } from "../../image/transports/auth.js";
+import { registryClient, type HttpResponse, type RegistryClient } from "../../image/transports/registry.js";
 import { DockyardError } from "../../image/errors.js";
 import { digestOf, type Digest } from "../../image/digest.js";
 import { MediaType, MANIFEST_MEDIA_TYPES } from "../../image/media-types.js";
@@ -16,15 +15,14 @@ import {
 import type { SignatureSource } from "./verify.js";
 
 /**
- * The small registry client the signature code needs: manifests, small blobs, referrers and the
- * signatures API extension, with Basic and Bearer-token auth. Plain HTTP is used for loopback
- * hosts and when `insecure` is set; HTTPS otherwise.
+ * What the signature code needs of a registry: manifests, small blobs, referrers and the
+ * signatures API extension. HTTP, auth, retries and the HTTPS-or-plain-HTTP choice are the image
+ * transport's (src/image/transports/registry.ts), so there is one registry client in dockyard.
  */
 export interface RegistryClientOptions {
   insecure?: boolean;
   username?: string;
   password?: string;
-  userAgent?: string;
 }
 
 export interface FetchedManifest {
@@ -35,23 +33,18 @@ export interface FetchedManifest {
 
 const ACCEPT = [...MANIFEST_MEDIA_TYPES].join(", ");
 
-function isLoopback(host: string): boolean {
-  const h = host.replace(/:\d+$/, "");
-  return h === "localhost" || h.startsWith("127.") || h === "[::1]";
-}
-
-/** DOCKYARD_REGISTRY_AUTH (user:password), then docker's config.json (`dockyard login`). */
-async function dockerConfigAuth(host: string): Promise<{ username: string; password: string } | undefined> {
+/** DOCKYARD_REGISTRY_AUTH (user:password) wins; otherwise the transport reads docker's config.json. */
+function credentialsFor(opts: RegistryClientOptions): Credentials | undefined {
+  if (opts.username !== undefined) return { username: opts.username, password: opts.password ?? "" };
   const env = process.env.DOCKYARD_REGISTRY_AUTH;
   if (env && env.includes(":")) {
     const i = env.indexOf(":");
     return { username: env.slice(0, i), password: env.slice(i + 1) };
   }
-  const c = await lookupCredentials(host);
-  return c ? { username: c.username, password: c.password } : undefined;
+  return undefined;
 }
 
-/** The part of a fetch Response the client uses; served by node:http (no undici start-up cost). */
+/** The part of a fetch Response the signature code reads, over the transport's node:http client. */
 export interface MiniResponse {
   status: number;
   ok: boolean;
@@ -61,164 +54,68 @@ export interface MiniResponse {
   json(): Promise<unknown>;
 }
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+/**
+ * The statuses the signature code interprets itself. 401/403 stay the transport's errors (with its
+ * `dockyard login` hint), and 429/5xx its retries.
+ */
+const ANY_STATUS = Array.from({ length: 300 }, (_, i) => 200 + i).filter(
+  (s) => s !== 401 && s !== 403 && s !== 429,
+);
 
-function httpFetch(
-  url: string | URL,
-  init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
-  redirects = 5,
-): Promise<MiniResponse> {
-  const u = typeof url === "string" ? new URL(url) : url;
-  const mod = u.protocol === "https:" ? https : http;
-  return new Promise<MiniResponse>((resolve, reject) => {
-    const headers: Record<string, string> = { ...(init.headers ?? {}) };
-    if (init.body) headers["Content-Length"] = String(init.body.length);
-    const req = mod.request(
-      u,
-      { method: init.method ?? "GET", headers, agent: u.protocol === "https:" ? httpsAgent : httpAgent },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        const location = res.headers.location;
-        const method = init.method ?? "GET";
-        if (
-          [301, 302, 303, 307, 308].includes(status) &&
-          location &&
-          redirects > 0 &&
-          (method === "GET" || method === "HEAD")
-        ) {
-          res.resume();
-          const next = new URL(location, u);
-          const h = { ...headers };
-          if (next.host !== u.host) delete h.Authorization;
-          delete h["Content-Length"];
-          resolve(httpFetch(next, { method, headers: h }, redirects - 1));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let body: Promise<Buffer> | undefined;
-        const read = () =>
-          (body ??= new Promise<Buffer>((ok, bad) => {
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => ok(Buffer.concat(chunks)));
-            res.on("error", bad);
-          }));
-        resolve({
-          status,
-          ok: status >= 200 && status < 300,
-          headers: {
-            get: (name) => {
-              const v = res.headers[name.toLowerCase()];
-              return v === undefined ? null : Array.isArray(v) ? v.join(", ") : String(v);
-            },
-          },
-          arrayBuffer: async () => {
-            const b = await read();
-            return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-          },
-          text: async () => (await read()).toString("utf8"),
-          json: async () => JSON.parse((await read()).toString("utf8")) as unknown,
-        });
+function miniResponse(res: HttpResponse): MiniResponse {
+  let body: Promise<Buffer> | undefined;
+  const read = () =>
+    (body ??= (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of res.body) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    })());
+  return {
+    status: res.status,
+    ok: res.status >= 200 && res.status < 300,
+    headers: {
+      get: (name) => {
+        const v = res.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(", ") : String(v);
       },
-    );
-    req.on("error", reject);
-    req.end(init.body ? Buffer.from(init.body) : undefined);
-  });
+    },
+    arrayBuffer: async () => {
+      const b = await read();
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    },
+    text: async () => (await read()).toString("utf8"),
+    json: async () => JSON.parse((await read()).toString("utf8")) as unknown,
+  };
 }
 
 export class SignatureRegistryClient {
   readonly host: string;
-  private readonly base: string;
-  private readonly opts: RegistryClientOptions;
-  private readonly tokens = new Map<string, string>();
-  private creds?: { username: string; password: string } | null;
+  private readonly client: RegistryClient;
 
   constructor(host: string, opts: RegistryClientOptions = {}) {
     this.host = host;
-    this.opts = opts;
-    const scheme = opts.insecure || isLoopback(host) ? "http" : "https";
-    this.base = `${scheme}://${host}`;
+    // The image transport's shared client: same connections, tokens and HTTPS/HTTP probing as the pull.
+    const credentials = credentialsFor(opts);
+    this.client = registryClient(host, { insecure: opts.insecure, ...(credentials ? { credentials } : {}) });
   }
 
-  private async credentials(): Promise<{ username: string; password: string } | undefined> {
-    if (this.creds === undefined) {
-      if (this.opts.username !== undefined)
-        this.creds = { username: this.opts.username, password: this.opts.password ?? "" };
-      else this.creds = (await dockerConfigAuth(this.host)) ?? null;
-    }
-    return this.creds ?? undefined;
-  }
-
-  private async token(challenge: string, scope: string): Promise<string> {
-    const params = Object.fromEntries(
-      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]),
-    );
-    if (!params.realm)
-      throw new DockyardError("UNAUTHORIZED", `${this.host}: bearer challenge without realm`);
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set("service", params.service);
-    url.searchParams.set("scope", scope);
-    const headers: Record<string, string> = {};
-    const c = await this.credentials();
-    if (c) headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
-    const res = await httpFetch(url, { headers });
-    if (!res.ok)
-      throw new DockyardError("UNAUTHORIZED", `${this.host}: token server refused (${res.status})`);
-    const body = (await res.json()) as { token?: string; access_token?: string };
-    const t = body.token ?? body.access_token;
-    if (!t) throw new DockyardError("UNAUTHORIZED", `${this.host}: token server returned no token`);
-    return t;
-  }
-
-  /** One request with auth retried once on 401. */
+  /** One request with the transport's auth (Bearer or Basic, retried on 401) and retries. */
   async request(
     method: string,
     path: string,
     opts: { repo?: string; push?: boolean; headers?: Record<string, string>; body?: Uint8Array } = {},
   ): Promise<MiniResponse> {
-    const scope = opts.repo
-      ? `repository:${opts.repo}:${opts.push ? "pull,push" : "pull"}`
-      : "registry:catalog:*";
-    const send = (auth?: string) => {
-      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      if (auth) headers.Authorization = auth;
-      if (this.opts.userAgent) headers["User-Agent"] = this.opts.userAgent;
-      return httpFetch(`${this.base}${path}`, { method, headers, ...(opts.body ? { body: opts.body } : {}) });
-    };
-    let res: MiniResponse;
-    try {
-      const cached = this.tokens.get(scope);
-      res = await send(cached ? `Bearer ${cached}` : undefined);
-      if (res.status === 401) {
-        const challenge = res.headers.get("www-authenticate") ?? "";
-        await res.arrayBuffer().catch(() => undefined);
-        if (/^bearer/i.test(challenge)) {
-          const t = await this.token(challenge, scope);
-          this.tokens.set(scope, t);
-          res = await send(`Bearer ${t}`);
-        } else {
-          const c = await this.credentials();
-          if (!c)
-            throw new DockyardError(
-              "UNAUTHORIZED",
-              `${this.host} needs credentials: run 'dockyard login ${this.host}'`,
-            );
-          res = await send(`Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`);
-        }
-      }
-    } catch (err) {
-      if (err instanceof DockyardError) throw err;
-      throw new DockyardError("NETWORK", `${method} ${this.base}${path}: ${(err as Error).message}`);
-    }
-    if (res.status === 401) {
-      await res.arrayBuffer().catch(() => undefined);
-      throw new DockyardError("UNAUTHORIZED", `${this.host}: authentication refused for ${path}`);
-    }
-    if (res.status === 403) {
-      const text = await res.text().catch(() => "");
-      throw new DockyardError("DENIED", `${this.host}: access denied for ${path}${errorText(text)}`);
-    }
-    return res;
+    const scope = opts.repo ? `repository:${opts.repo}:${opts.push ? "pull,push" : "pull"}` : undefined;
+    const res = await this.client.request({
+      method,
+      path,
+      headers: opts.headers,
+      body: opts.body ? Buffer.from(opts.body) : undefined,
+      scopes: scope ? [scope] : [],
+      ok: ANY_STATUS,
+      follow: method === "GET" || method === "HEAD",
+    });
+    return miniResponse(res);
   }
 
   async supportsSignatureExtension(): Promise<boolean> {
@@ -292,9 +189,10 @@ export class SignatureRegistryClient {
     await start.arrayBuffer().catch(() => undefined);
     const loc = start.headers.get("location");
     if (!loc) throw new DockyardError("NETWORK", `${this.host}: upload started without a Location`);
-    const url = new URL(loc, this.base);
+    const absolute = /^https?:\/\//i.test(loc);
+    const url = new URL(loc, `http://${this.host}`);
     url.searchParams.set("digest", digest);
-    const res = await this.request("PUT", url.pathname + url.search, {
+    const res = await this.request("PUT", absolute ? url.href : url.pathname + url.search, {
       repo,
       push: true,
       headers: { "Content-Type": "application/octet-stream" },
