@@ -151,3 +151,45 @@ test(
     }
   },
 );
+
+test(
+  "build --push --sign: every pushed tag carries a signature that verifies with the public key",
+  { timeout: 90_000 },
+  async () => {
+    const reg = await startSignatureRegistry();
+    const dir = await mkdtemp(join(tmpdir(), "dockyard-sig-build-"));
+    try {
+      assert.equal(
+        (await cli(["trust", "key", "generate", "--format", "sigstore", "--dir", dir, "cosign"], ENV)).code,
+        0,
+      );
+      const ctx = join(dir, "ctx");
+      const { mkdir } = await import("node:fs/promises");
+      await mkdir(ctx);
+      await writeFile(join(ctx, "hello.txt"), "signed at build time\n");
+      await writeFile(join(ctx, "Dockerfile"), "FROM scratch\nCOPY hello.txt /\n");
+      const tags = [`${reg.host}/built/app:1`, `${reg.host}/built/app:latest`];
+      const env = { ...ENV, DOCKYARD_HOME: join(dir, "home"), DOCKYARD_SIGNING_KEY: join(dir, "cosign.key") };
+      const r = await cli(
+        ["build", "--progress", "plain", ...tags.flatMap((t) => ["-t", t]), "--push", "--sign", ctx],
+        env,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      for (const t of tags) {
+        assert.match(r.stderr + r.stdout, new RegExp(`signed: ${t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+        const v = await cli(["trust", "verify", "--key", join(dir, "cosign.pub"), t], ENV);
+        assert.equal(v.code, 0, v.stderr);
+      }
+      // The signature belongs to the pushed digest: an unsigned tag in the same repository fails.
+      await pushTestImage(reg.host, "built/app", "unsigned", "not built here");
+      const bad = await cli(
+        ["trust", "verify", "--key", join(dir, "cosign.pub"), `${reg.host}/built/app:unsigned`],
+        ENV,
+      );
+      assert.notEqual(bad.code, 0);
+    } finally {
+      await reg.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
