@@ -17,7 +17,9 @@ import {
 import { MediaType, isIndexMediaType } from "../image/media-types.js";
 import { formatReference, parseReference } from "../image/reference.js";
 import { copy, readBlob, selectPlatform, fetchCheckedManifest } from "../image/copy.js";
-import { LocalStore, registryClient, type ImageSource } from "../image/transports/index.js";
+// the store only: the registry client is loaded when a base image has to be pulled
+import type { ImageSource } from "../image/transports/types.js";
+import type { LocalStore } from "../image/transports/store.js";
 import type { Progress } from "../util/progress.js";
 import type { LayerRecord } from "./cache.js";
 import type { BaseImage, ImageResolver, StageResult } from "./execute.js";
@@ -143,6 +145,7 @@ export class StoreResolver implements ImageResolver {
       const r = parseReference(ref);
       this.o.onPull?.(name);
       const insecure = this.o.insecureRegistries?.includes(r.registry) ?? false;
+      const { registryClient } = await import("../image/transports/registry.js");
       const repo = registryClient(r.registry, { insecure }).repository(r.repository);
       // The client trust policy (DOCKYARD_POLICY, ~/.config/dockyard/policy.yaml) applies to FROM:
       // the base must be signed as it says, and is pulled by the verified digest.

@@ -6,13 +6,14 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { copy, withTarget } from "../image/copy.js";
 import { DockyardError } from "../image/errors.js";
-import { LocalStore, openTarget, parseTransport, type TransportSpec } from "../image/transports/index.js";
+// the store only at start-up: the other transports (registry, archives, engine) load on demand
+import { LocalStore, dockyardHome } from "../image/transports/store.js";
+import type { TransportSpec } from "../image/transports/index.js";
 import type { BuiltImage } from "./image.js";
 import type { BuildOptions, OutputSpec } from "./options.js";
 import { BuildStore } from "./cache.js";
 import { mountOverlay } from "./snapshot.js";
 import { copyEntry } from "./copy.js";
-import { dockyardHome } from "../image/transports/index.js";
 import { readdir } from "node:fs/promises";
 
 async function copyTo(
@@ -21,6 +22,7 @@ async function copyTo(
   opts: BuildOptions,
   tags?: string[],
 ): Promise<{ digest: string; size: number }> {
+  const { openTarget } = await import("../image/transports/index.js");
   const { target, ref } = await openTarget(spec, {
     tags,
     insecure: spec.reference ? (opts.insecureRegistries ?? []).includes(spec.reference.registry) : false,
@@ -65,6 +67,7 @@ export async function writeOutputs(
     throw new DockyardError("USAGE", "--push needs at least one -t REGISTRY/NAME:TAG");
   await Promise.all(
     [...pushTags].map(async (t) => {
+      const { parseTransport } = await import("../image/transports/index.js");
       const spec = parseTransport(`docker://${t}`);
       const desc = await copyTo(image, spec, opts);
       done.push(`pushed: ${t}`);
@@ -84,6 +87,7 @@ export async function writeOutputs(
       await copyTo(image, spec, opts, tags);
       done.push(`${spec.kind}: ${o.dest}`);
     } else if (o.type === "docker") {
+      const { parseTransport } = await import("../image/transports/index.js");
       const spec = parseTransport(`docker-archive:${o.dest}${tags[0] ? ":" + tags[0] : ""}`);
       await copyTo(image, spec, opts, tags);
       done.push(`docker-archive: ${o.dest}`);
@@ -99,6 +103,7 @@ export async function writeOutputs(
   }
   if (opts.load) {
     const name = tags[0] ?? `dockyard-build:${image.id.slice(7, 19)}`;
+    const { parseTransport } = await import("../image/transports/index.js");
     await copyTo(image, parseTransport(`docker-daemon:${name}`), opts, tags.length ? tags : [name]);
     done.push(`loaded into the Docker Engine: ${tags.length ? tags.join(", ") : name}`);
   }

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { lstat, mkdir, readFile, readdir, rm, writeFile, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { DockyardError } from "../image/errors.js";
 import { hasExecutable } from "./util.js";
 import { resolveInRoot } from "./fsutil.js";
@@ -48,11 +48,36 @@ const RUNTIME_ROOT = "/run/dockyard/runtime";
 
 let runtimeCache: string | undefined;
 
-/** The OCI runtime to use: $DOCKYARD_RUNTIME, else runc, else crun; a clear error when none is installed. */
+/**
+ * True on a "hybrid" cgroup host (v1 controllers, plus a v2 hierarchy at /sys/fs/cgroup/unified
+ * that holds controllers of its own): crun refuses to start containers there ("cgroups in hybrid
+ * mode not supported"), even with its cgroup manager disabled.
+ */
+export function crunUnsupportedHere(controllersFile = "/sys/fs/cgroup/unified/cgroup.controllers"): boolean {
+  try {
+    return readFileSync(controllersFile, "utf8").trim() !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** Runtimes in the order they are tried: crun first (it starts faster), runc where crun cannot run. */
+export function runtimeCandidates(
+  wanted = process.env.DOCKYARD_RUNTIME,
+  hybrid = crunUnsupportedHere(),
+): string[] {
+  if (wanted) return [wanted];
+  return hybrid ? ["runc", "crun"] : ["crun", "runc"];
+}
+
+/**
+ * The OCI runtime to use: $DOCKYARD_RUNTIME, else crun, else runc (runc first on hosts where crun
+ * cannot run); a clear error when none is installed.
+ */
 export function findRuntime(): string {
   if (runtimeCache) return runtimeCache;
   const wanted = process.env.DOCKYARD_RUNTIME;
-  const candidates = wanted ? [wanted] : ["runc", "crun"];
+  const candidates = runtimeCandidates(wanted);
   for (const c of candidates) {
     const p = hasExecutable(c);
     if (p) return (runtimeCache = p);
@@ -338,8 +363,19 @@ async function removeStubs(stubs: string[]): Promise<void> {
   for (const s of stubs) if (await isEmptyStub(s)) await rm(s, { recursive: true, force: true });
 }
 
+/**
+ * Global flags for the runtime. crun is told not to manage cgroups: a build step needs no resource
+ * limits, and crun refuses hosts with hybrid cgroups (v1 controllers beside a v2 hierarchy) otherwise.
+ */
+function runtimeGlobals(runtime: string): string[] {
+  const g = ["--root", RUNTIME_ROOT];
+  if (/(^|\/)crun$/.test(runtime)) g.push("--cgroup-manager=disabled");
+  return g;
+}
+
 async function runtimeExec(args: string[]): Promise<void> {
-  await execFileP(findRuntime(), ["--root", RUNTIME_ROOT, ...args]).catch(() => {});
+  const rt = findRuntime();
+  await execFileP(rt, [...runtimeGlobals(rt), ...args]).catch(() => {});
 }
 
 /** Runs one process in a fresh container on `spec.rootfs`; the container is always deleted. */
@@ -379,7 +415,7 @@ export async function runContainer(spec: RunSpec, bundleParent: string): Promise
   };
   try {
     const exitCode = await new Promise<number>((resolve, reject) => {
-      const child = spawn(runtime, ["--root", RUNTIME_ROOT, "run", "--bundle", bundle, id], {
+      const child = spawn(runtime, [...runtimeGlobals(runtime), "run", "--bundle", bundle, id], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       child.stdout.on("data", (c: Buffer) => {

@@ -28,7 +28,6 @@ import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { createGzip } from "node:zlib";
-import * as tar from "tar-stream";
 import { Digester, type Digest } from "../image/digest.js";
 import { DockyardError } from "../image/errors.js";
 import { cleanRelative } from "./fsutil.js";
@@ -371,6 +370,7 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
     }
   };
 
+  const tar = await import("tar-stream"); // loaded only when a layer is unpacked
   const extract = tar.extract();
   const feeding = pipeline(input, extract).catch((err: Error) => {
     extract.destroy(err);

@@ -124,3 +124,20 @@ test("fsutil: paths resolve inside a root like a chroot", async () => {
     await rm(r, { recursive: true, force: true });
   }
 });
+
+test("runner: crun is preferred, runc first where crun cannot run (hybrid cgroups), DOCKYARD_RUNTIME wins", async () => {
+  const { runtimeCandidates, crunUnsupportedHere } = await import("../../src/build/runner.js");
+  assert.deepEqual(runtimeCandidates(undefined, false), ["crun", "runc"]);
+  assert.deepEqual(runtimeCandidates(undefined, true), ["runc", "crun"]);
+  assert.deepEqual(runtimeCandidates("runc", false), ["runc"]);
+  const d = await mkdtemp(join(tmpdir(), "dy-build-cg-"));
+  try {
+    await writeFile(join(d, "with"), "hugetlb\n");
+    await writeFile(join(d, "without"), "\n");
+    assert.equal(crunUnsupportedHere(join(d, "with")), true);
+    assert.equal(crunUnsupportedHere(join(d, "without")), false);
+    assert.equal(crunUnsupportedHere(join(d, "missing")), false); // pure v1 or pure v2 host
+  } finally {
+    await rm(d, { recursive: true, force: true });
+  }
+});

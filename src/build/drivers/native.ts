@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DockyardError } from "../../image/errors.js";
 import { hostPlatform } from "../../image/platform.js";
 import type { Platform } from "../../image/manifest.js";
-import { LocalStore, dockyardHome } from "../../image/transports/index.js";
+import { LocalStore, dockyardHome } from "../../image/transports/store.js";
 import { BuildStore } from "../cache.js";
 import { BuildContext } from "../context.js";
 import { BuildError, Executor } from "../execute.js";
