@@ -34,7 +34,78 @@ function keyMatches(key: string, registry: string): boolean {
 
 interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  /** A credential helper for every registry (`docker-credential-<credsStore>`). */
+  credsStore?: string;
+  /** Per-registry credential helpers, which win over credsStore. */
+  credHelpers?: Record<string, string>;
   [k: string]: unknown;
+}
+
+/** The credential helper docker would use for `registry`, if any. */
+function helperFor(cfg: DockerConfig, registry: string): string | undefined {
+  for (const [key, helper] of Object.entries(cfg.credHelpers ?? {}))
+    if (helper && keyMatches(key, registry)) return helper;
+  return cfg.credsStore || undefined;
+}
+
+/**
+ * Runs `docker-credential-<helper> <action>` with `input` on stdin, per docker's credential
+ * helper protocol. Resolves to its stdout, or undefined when it says the credentials are not found.
+ */
+async function runHelper(
+  helper: string,
+  action: "get" | "store" | "erase",
+  input: string,
+): Promise<string | undefined> {
+  const { spawn } = await import("node:child_process");
+  const program = `docker-credential-${helper}`;
+  return await new Promise<string | undefined>((resolve, reject) => {
+    const child = spawn(program, [action], { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        new DockyardError(
+          "CONFIG_INVALID",
+          e.code === "ENOENT"
+            ? `${dockerConfigPath()} names the credential helper '${helper}', but ${program} is not on PATH: install it or remove credsStore/credHelpers`
+            : `${program} ${action}: ${e.message}`,
+        ),
+      ),
+    );
+    child.on("close", (code) => {
+      const text = Buffer.concat(out).toString("utf8");
+      if (code === 0) return resolve(text);
+      const msg = (text + Buffer.concat(err).toString("utf8")).trim();
+      // The helpers' own wording for "nothing stored for this server" (credentials.ErrCredentialsNotFound).
+      if (action !== "store" && /credentials not found/i.test(msg)) return resolve(undefined);
+      reject(
+        new DockyardError("UNAUTHORIZED", `${program} ${action} failed (exit ${code}): ${msg.slice(0, 300)}`),
+      );
+    });
+    child.stdin.on("error", () => {}); // a helper that exits without reading its input
+    child.stdin.end(input);
+  });
+}
+
+async function helperCredentials(helper: string, registry: string): Promise<Credentials | undefined> {
+  const out = await runHelper(helper, "get", authKey(registry));
+  if (out === undefined) return undefined;
+  let doc: { Username?: string; Secret?: string };
+  try {
+    doc = JSON.parse(out) as typeof doc;
+  } catch {
+    throw new DockyardError(
+      "UNAUTHORIZED",
+      `docker-credential-${helper} get sent something that is not JSON`,
+    );
+  }
+  if (!doc.Secret) return undefined;
+  // docker's convention: the user name "<token>" marks an identity (refresh) token.
+  if (doc.Username === "<token>") return { username: "<token>", password: "", identityToken: doc.Secret };
+  return { username: doc.Username ?? "", password: doc.Secret };
 }
 
 async function readConfig(path: string): Promise<DockerConfig> {
@@ -50,12 +121,20 @@ async function readConfig(path: string): Promise<DockerConfig> {
   }
 }
 
-/** Credentials for `registry` from docker's config.json (`auths` entries with base64 `auth`). */
+/**
+ * Credentials for `registry` as docker finds them in its config.json: the registry's credential
+ * helper (credHelpers, else credsStore) when one is configured, else the `auths` entry.
+ */
 export async function lookupCredentials(
   registry: string,
   path = dockerConfigPath(),
 ): Promise<Credentials | undefined> {
   const cfg = await readConfig(path);
+  const helper = helperFor(cfg, registry);
+  if (helper) {
+    const found = await helperCredentials(helper, registry);
+    if (found) return found;
+  }
   for (const [key, entry] of Object.entries(cfg.auths ?? {})) {
     if (!keyMatches(key, registry) || !entry) continue;
     let username = entry.username;
@@ -81,9 +160,19 @@ export async function lookupCredentials(
 export async function storeCredentials(registry: string, creds: Credentials, path = dockerConfigPath()) {
   const cfg = await readConfig(path);
   cfg.auths = cfg.auths ?? {};
-  cfg.auths[authKey(registry)] = {
-    auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64"),
-  };
+  const helper = helperFor(cfg, registry);
+  if (helper) {
+    // As docker does: the secret goes to the helper, config.json keeps an empty entry.
+    await runHelper(
+      helper,
+      "store",
+      JSON.stringify({ ServerURL: authKey(registry), Username: creds.username, Secret: creds.password }),
+    );
+    cfg.auths[authKey(registry)] = {};
+  } else
+    cfg.auths[authKey(registry)] = {
+      auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64"),
+    };
   await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n");
   const { chmod } = await import("node:fs/promises");
   await chmod(path, 0o600);
@@ -93,6 +182,9 @@ export async function storeCredentials(registry: string, creds: Credentials, pat
 export async function removeCredentials(registry: string, path = dockerConfigPath()): Promise<boolean> {
   const cfg = await readConfig(path);
   let found = false;
+  const helper = helperFor(cfg, registry);
+  if (helper)
+    found = (await runHelper(helper, "erase", authKey(registry)).catch(() => undefined)) !== undefined;
   for (const key of Object.keys(cfg.auths ?? {})) {
     if (keyMatches(key, registry)) {
       delete cfg.auths![key];
