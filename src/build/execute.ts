@@ -8,7 +8,8 @@ import { DockyardError } from "../image/errors.js";
 import type { ContainerConfig, HistoryEntry, ImageConfig } from "../image/manifest.js";
 import type { Platform } from "../image/manifest.js";
 import { MediaType } from "../image/media-types.js";
-import { BuildStore, cacheKey, type LayerRecord } from "./cache.js";
+import { BuildStore, cacheKey, type LayerRecord, type StepRecord } from "./cache.js";
+import type { ExportedStep } from "./cache-remote.js";
 import { BuildContext } from "./context.js";
 import { copyEntry, mkdirAllInRoot, parseChmod, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
 import { resolveInRoot } from "./fsutil.js";
@@ -63,6 +64,11 @@ export interface ExecuteOptions {
   secrets: Secret[];
   labels: Record<string, string>;
   signal?: AbortSignal;
+  /** --cache-from: consulted when the local step cache misses. */
+  remote?: {
+    lookup(key: string): Promise<StepRecord | undefined>;
+    ready(digest: string): Promise<void>;
+  };
 }
 
 /** The layers + config a stage ends with. */
@@ -73,6 +79,8 @@ export interface StageResult {
   openers: Map<string, () => Promise<Readable>>;
   /** Cache chain key of the stage's filesystem. */
   key: string;
+  /** The step-cache records of the stage's filesystem steps (its base stage's first): --cache-to mode=min. */
+  steps: ExportedStep[];
 }
 
 export class BuildError extends DockyardError {
@@ -99,6 +107,7 @@ interface StageState {
   /** Time of the last history entry. */
   lastCreated: string;
   stepNo: number;
+  steps: ExportedStep[];
 }
 
 const PREDEFINED_PROXY_ARGS = [
@@ -176,6 +185,8 @@ export class Executor {
   private readonly hostPlatform: Platform;
   private readonly now = new Date().toISOString();
   private usedArgs = new Set<string>();
+  /** Every filesystem step's cache record, all stages (--cache-to mode=max). */
+  readonly allSteps: ExportedStep[] = [];
 
   constructor(private readonly o: ExecuteOptions) {
     this.hostPlatform = { os: "linux", architecture: o.platform.architecture };
@@ -237,6 +248,7 @@ export class Executor {
       if (fromStage) {
         const r = await runStage(fromStage.index);
         state = this.newState(stage, clone(r.config), [...r.layers], new Map(r.openers), r.key);
+        state.steps = [...r.steps];
         handle.done(false);
       } else if (baseRef === "scratch") {
         const cfg: ImageConfig = {
@@ -286,7 +298,13 @@ export class Executor {
       await this.executeStep(state, st, runStage);
     }
     // labels from --label go on the target only (applied by the caller); here: the result
-    return { config: state.config, layers: state.layers, openers: state.openers, key: state.key };
+    return {
+      config: state.config,
+      layers: state.layers,
+      openers: state.openers,
+      key: state.key,
+      steps: state.steps,
+    };
   }
 
   private newState(
@@ -309,6 +327,7 @@ export class Executor {
       cmdSet: false,
       lastCreated: config.created ?? this.created,
       stepNo: 0,
+      steps: [],
     };
   }
 
@@ -504,6 +523,7 @@ export class Executor {
     const h = this.o.reporter.step(s.stage, s.stepNo, st.original.split("\n")[0]!);
     try {
       let rec = this.o.noCache ? undefined : await this.o.store.getStep(key);
+      if (!rec && !this.o.noCache && this.o.remote) rec = await this.o.remote.lookup(key);
       const cached = !!rec;
       if (!rec) {
         const created = this.created;
@@ -546,8 +566,11 @@ export class Executor {
         s.layers.push(rec.layer);
         s.config.rootfs.diff_ids.push(rec.layer.diffID);
         const digest = rec.layer.digest;
-        s.openers.set(digest, async () => this.o.store.openBlob(digest));
+        s.openers.set(digest, () => this.openStoreBlob(digest));
       }
+      const exported = { key, parent: s.key, rec };
+      s.steps.push(exported);
+      this.allSteps.push(exported);
       s.lastCreated = rec.created;
       this.history(s, createdBy, !rec.layer, rec.created);
       s.key = key;
@@ -558,14 +581,17 @@ export class Executor {
     }
   }
 
+  /** A blob of the build store (waiting for it when --cache-from is still downloading it). */
+  private async openStoreBlob(digest: string): Promise<Readable> {
+    await this.o.remote?.ready(digest);
+    return this.o.store.openBlob(digest);
+  }
+
   /** The stage's layers as overlay lowerdirs (top-most first), extracting any not yet extracted. */
   private async lowerDirs(s: StageState): Promise<string[]> {
     const dirs = await Promise.all(
       s.layers.map((l) =>
-        this.o.store.ensureLayerDir(
-          l,
-          s.openers.get(l.digest) ?? (async () => this.o.store.openBlob(l.digest)),
-        ),
+        this.o.store.ensureLayerDir(l, s.openers.get(l.digest) ?? (() => this.openStoreBlob(l.digest))),
       ),
     );
     return dirs.reverse();

@@ -5,8 +5,8 @@ import type { BuildOptions as Opts, BuildResult as Res } from "./options.js";
 export async function buildWithDocker(opts: Opts): Promise<Res> {
   return (await import("./drivers/docker.js")).buildWithDocker(opts);
 }
-export { parseOutput } from "./options.js";
-export type { BuildOptions, BuildResult, OutputSpec } from "./options.js";
+export { parseOutput, parseCacheSpec } from "./options.js";
+export type { BuildOptions, BuildResult, OutputSpec, CacheSpec } from "./options.js";
 export { createBuildReporter } from "./progress.js";
 export type { BuildReporter } from "./progress.js";
 export { BuildStore } from "./cache.js";

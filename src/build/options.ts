@@ -46,6 +46,65 @@ export interface BuildOptions {
   check?: boolean;
   /** Docker driver: the engine (DOCKER_HOST default). */
   dockerHost?: string;
+  /** --cache-from: external step caches to import (registry refs, local layouts). */
+  cacheFrom?: CacheSpec[];
+  /** --cache-to: where to export the step cache after the build. */
+  cacheTo?: CacheSpec[];
+}
+
+/**
+ * One --cache-from / --cache-to: `type=registry,ref=REF[,mode=min|max]`, `type=local,dest=DIR` /
+ * `type=local,src=DIR` (an OCI layout), or a bare `REF` (type=registry).
+ */
+export interface CacheSpec {
+  type: "registry" | "local";
+  /** type=registry: the cache image reference (`host/repo:tag`). */
+  ref?: string;
+  /** type=local: the layout directory (dest= for --cache-to, src= for --cache-from). */
+  dir?: string;
+  /** type=local: the tag inside the layout (default `latest`). */
+  tag?: string;
+  /** --cache-to: min = the final image's steps only (default), max = every stage's steps. */
+  mode: "min" | "max";
+  /** --cache-to: an export failure is a warning, not a failed build. */
+  ignoreError: boolean;
+  attrs: Record<string, string>;
+}
+
+/** Parses a --cache-from (`dir` = "from") or --cache-to (`dir` = "to") value. */
+export function parseCacheSpec(spec: string, dir: "from" | "to"): CacheSpec {
+  const flag = dir === "from" ? "--cache-from" : "--cache-to";
+  const attrs: Record<string, string> = {};
+  if (!spec.includes("=")) attrs.ref = spec;
+  else
+    for (const part of spec.split(",")) {
+      const i = part.indexOf("=");
+      if (i < 0) attrs[part.trim()] = "true";
+      else attrs[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    }
+  const type = attrs.type ?? "registry";
+  if (type !== "registry" && type !== "local")
+    throw new Error(
+      `${flag} type=${type} is not supported: use type=registry,ref=REF or type=local,${dir === "from" ? "src" : "dest"}=DIR`,
+    );
+  const mode = attrs.mode ?? "min";
+  if (mode !== "min" && mode !== "max") throw new Error(`${flag} mode=${mode}: use min or max`);
+  const out: CacheSpec = {
+    type,
+    mode,
+    ignoreError: attrs["ignore-error"] === "true",
+    attrs,
+  };
+  if (type === "registry") {
+    if (!attrs.ref) throw new Error(`${flag} type=registry needs ref=REGISTRY/REPO:TAG`);
+    out.ref = attrs.ref;
+  } else {
+    const d = dir === "from" ? attrs.src : attrs.dest;
+    if (!d) throw new Error(`${flag} type=local needs ${dir === "from" ? "src" : "dest"}=DIR`);
+    out.dir = d;
+    out.tag = attrs.tag ?? "latest";
+  }
+  return out;
 }
 
 export interface BuildResult {

@@ -13,6 +13,9 @@ import { loadDockerfile } from "../frontend.js";
 import { BuiltImage, StoreResolver } from "../image.js";
 import { findRuntime } from "../runner.js";
 import { writeOutputs } from "../outputs.js";
+import { CacheImporter, describeCacheSpec, exportCache } from "../cache-remote.js";
+import { parseReference } from "../../image/reference.js";
+import type { BlobOrigin } from "../../image/transports/index.js";
 import type { BuildOptions, BuildResult } from "../options.js";
 
 /**
@@ -84,6 +87,15 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     pull: opts.pull,
     onPull: (ref) => opts.reporter.info(`pulling ${ref}`),
   });
+  // --cache-from: the cache manifests load in the background; the first cache miss waits for them
+  const importer =
+    opts.cacheFrom?.length && !opts.noCache
+      ? new CacheImporter(opts.cacheFrom, {
+          store,
+          reporter: opts.reporter,
+          insecureRegistries: opts.insecureRegistries,
+        })
+      : undefined;
   const exec = new Executor({
     store,
     context,
@@ -99,11 +111,13 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     secrets: opts.secrets ?? [],
     labels: opts.labels ?? {},
     signal: opts.signal,
+    remote: importer,
   });
   tm("context loaded");
   let result;
   try {
     result = await exec.execute(fe.dockerfile);
+    await importer?.settle();
   } finally {
     await context.save().catch(() => {});
   }
@@ -128,6 +142,22 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   tm("executed");
   const outputs = await writeOutputs(image, localStore, opts);
   tm("outputs written");
+  for (const spec of opts.cacheTo ?? []) {
+    try {
+      const r = await exportCache(spec.mode === "max" ? exec.allSteps : result.steps, spec, {
+        store,
+        reporter: opts.reporter,
+        insecureRegistries: opts.insecureRegistries,
+        origins: [...(importer?.origins ?? []), ...pushOrigins(opts)],
+      });
+      outputs.push(`cache: ${r.where}@${r.digest}`);
+    } catch (err) {
+      if (!spec.ignoreError) throw err;
+      opts.reporter.info(
+        `WARNING: cache export to ${describeCacheSpec(spec)} failed: ${(err as Error).message}`,
+      );
+    }
+  }
   return {
     id: image.id,
     digest: image.manifestDesc.digest,
@@ -137,4 +167,19 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     hashedFiles: context.hashedFiles,
     outputs,
   };
+}
+
+/** The repositories --push wrote the image to: the cache export can mount its layers from them. */
+function pushOrigins(opts: BuildOptions): BlobOrigin[] {
+  if (!opts.push) return [];
+  const out: BlobOrigin[] = [];
+  for (const t of opts.tags ?? []) {
+    try {
+      const r = parseReference(t);
+      out.push({ registry: r.registry, repository: r.repository });
+    } catch {
+      /* not a registry name */
+    }
+  }
+  return out;
 }

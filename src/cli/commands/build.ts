@@ -2,6 +2,7 @@ import type { Command } from "../command.js";
 import { DockyardError } from "../../image/errors.js";
 import { parsePlatform } from "../../image/platform.js";
 import { ExitCode } from "../exit-codes.js";
+import type { BuildOptions } from "../../build/options.js";
 
 function kvList(list: string[] | undefined, what: string, allowBare = false): Record<string, string> {
   const out: Record<string, string> = {};
@@ -54,6 +55,15 @@ Examples:
   dockyard build -o type=docker,dest=app.tar -t app:1 .      # a docker-archive for docker load
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) dockyard build -t app:1 .   # reproducible
   dockyard build --driver docker -t app:1 .                  # through a Docker Engine (DOCKER_HOST)
+  dockyard build -t reg.example.com/app:1 --push \
+    --cache-from type=registry,ref=reg.example.com/app:buildcache \
+    --cache-to type=registry,ref=reg.example.com/app:buildcache,mode=max .   # CI: reuse layers built elsewhere
+
+--cache-to exports the step cache (step keys → layers) after the build as an OCI image manifest
+(config application/vnd.buildkit.cacheconfig.v0, BuildKit's image-manifest form) in a registry or
+an OCI layout (type=local,dest=DIR); mode=min (default) keeps the final image's steps, mode=max
+every stage's. --cache-from (repeatable) imports one: a step whose key is there is CACHED and
+its layer is pulled instead of running the step; a missing cache is a warning.
 
 Exit codes: 0 built, 1 a step failed (its exit code and last output lines are printed),
 2 usage, 3 invalid Dockerfile, 4 not found (file, stage, base image), 6 registry unreachable.
@@ -148,13 +158,13 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
     {
       name: "cache-from",
       type: "string[]",
-      description: "External cache source (type=registry,ref=…)",
+      description: "Import the step cache: type=registry,ref=REF or type=local,src=DIR (repeatable)",
       valueName: "SPEC",
     },
     {
       name: "cache-to",
       type: "string[]",
-      description: "External cache destination (type=registry,ref=…)",
+      description: "Export the step cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR",
       valueName: "SPEC",
     },
     { name: "check", type: "boolean", description: "Only run BuildKit's build checks (exit 1 on warnings)" },
@@ -166,6 +176,7 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
       buildWithDocker,
       createBuildReporter,
       parseOutput,
+      parseCacheSpec,
       installSignalCleanup,
       BuildError,
       runCleanups,
@@ -197,7 +208,7 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
     }
     const ac = new AbortController();
     installSignalCleanup(() => ac.abort());
-    const opts = {
+    const opts: BuildOptions = {
       context: args.positionals[0]!,
       dockerfile: f.file as string | undefined,
       tags: (f.tag as string[] | undefined) ?? [],
@@ -221,11 +232,19 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
       reporter,
       signal: ac.signal,
     };
-    if ((f["cache-from"] as string[] | undefined)?.length || (f["cache-to"] as string[] | undefined)?.length)
-      reporter.info("WARNING: --cache-from/--cache-to (registry cache) are not supported yet; ignored");
     const driver = String(f.driver ?? "native");
     if (driver !== "native" && driver !== "docker")
       throw new DockyardError("USAGE", `--driver ${driver}: use native or docker`);
+    try {
+      opts.cacheFrom = ((f["cache-from"] as string[] | undefined) ?? []).map((s) =>
+        parseCacheSpec(s, "from"),
+      );
+      opts.cacheTo = ((f["cache-to"] as string[] | undefined) ?? []).map((s) => parseCacheSpec(s, "to"));
+    } catch (err) {
+      throw new DockyardError("USAGE", (err as Error).message);
+    }
+    if (driver === "docker" && (opts.cacheFrom.length || opts.cacheTo.length))
+      reporter.info("WARNING: --cache-from/--cache-to are not supported with --driver docker; ignored");
     try {
       const r = driver === "docker" && !opts.check ? await buildWithDocker(opts) : await buildNative(opts);
       reporter.close();

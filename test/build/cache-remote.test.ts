@@ -1,0 +1,202 @@
+// --cache-to / --cache-from with real parts: dockyard's registry and the reference registry
+// (distribution's docker-registry) on free loopback ports, runc, a multi-stage Dockerfile with
+// RUN steps. A "fresh CI machine" is a fresh DOCKYARD_HOME (empty store and step cache) and a
+// second checkout of the context in another directory.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { needPeers } from "../helpers/peers.js";
+import { startDockyardRegistry, startReferenceRegistry, type RunningRegistry } from "../image/helpers.js";
+import { dockyard, ensureBases, removeDir, tempDir, type Run } from "./fixtures.js";
+
+const skipPeers = needPeers("runc", "docker-registry");
+const BASE = "127.0.0.1:5300/busybox:latest";
+let basesProblem: string | undefined;
+let work: string;
+let reg: RunningRegistry | undefined;
+let ref: RunningRegistry | undefined;
+
+before(async () => {
+  if (skipPeers) return;
+  basesProblem = await ensureBases();
+  work = await tempDir("dy-bcache-");
+  [reg, ref] = await Promise.all([startDockyardRegistry(), startReferenceRegistry()]);
+});
+after(async () => {
+  await reg?.stop();
+  await ref?.stop();
+  await removeDir(work);
+});
+
+function skipped(t: { skip: (m: string) => void }): boolean {
+  if (!basesProblem) return false;
+  if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(basesProblem);
+  t.skip(basesProblem);
+  return true;
+}
+
+const DOCKERFILE = `FROM ${BASE} AS builder
+RUN echo compiled-at-$(date +%s%N) > /out.txt
+COPY a.txt /a.txt
+RUN cat /a.txt /out.txt > /both.txt && echo "$(date +%s%N)" > /stamp
+FROM ${BASE} AS unused
+RUN echo never
+FROM ${BASE}
+ENV APP=1
+WORKDIR /app
+COPY --from=builder /both.txt ./both.txt
+COPY b.txt ./
+RUN echo final-$(date +%s%N) > /app/final.txt
+`;
+
+let n = 0;
+/** A checkout of the fixture in a new directory (different path, inodes and mtimes). */
+async function checkout(a = "A\n"): Promise<string> {
+  const dir = join(work, `checkout${n++}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "Dockerfile"), DOCKERFILE);
+  await writeFile(join(dir, "a.txt"), a);
+  await writeFile(join(dir, "b.txt"), "B\n");
+  return dir;
+}
+
+interface Built {
+  run: Run;
+  /** step title → "cached" | "done" */
+  steps: Map<string, string>;
+  digest: string;
+  id: string;
+}
+
+/** Builds on a fresh machine (new DOCKYARD_HOME), JSON progress, SOURCE_DATE_EPOCH set. */
+async function build(ctx: string, ...flags: string[]): Promise<Built> {
+  const home = join(work, `home${n++}`);
+  const meta = join(work, `meta${n++}.json`);
+  process.env.SOURCE_DATE_EPOCH = "1700000000";
+  const run = await dockyard(
+    home,
+    ["build", "--progress", "json", "--metadata-file", meta, "-t", "bcache:t", ...flags, ctx],
+    300_000,
+  );
+  delete process.env.SOURCE_DATE_EPOCH;
+  assert.equal(run.code, 0, run.stderr);
+  const steps = new Map<string, string>();
+  for (const line of run.stderr.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const e = JSON.parse(line) as { name?: string; status?: string };
+    if (e.name && (e.status === "cached" || e.status === "done")) steps.set(e.name, e.status);
+  }
+  const m = JSON.parse(await readFile(meta, "utf8")) as Record<string, string>;
+  return { run, steps, digest: m["containerimage.digest"]!, id: m["containerimage.config.digest"]! };
+}
+
+/** The filesystem steps (RUN/COPY/WORKDIR) and how each ended. */
+function fsSteps(b: Built): [string, string][] {
+  return [...b.steps].filter(([k]) => / (RUN|COPY|WORKDIR) /.test(k));
+}
+
+async function roundTrip(host: string) {
+  const cacheRef = `${host}/bcache/cache:main`;
+  const first = await build(await checkout(), "--cache-to", `type=registry,ref=${cacheRef},mode=max`);
+  assert.ok(fsSteps(first).length >= 6, first.run.stderr);
+  assert.ok(
+    fsSteps(first).every(([, s]) => s === "done"),
+    "a fresh machine runs every step",
+  );
+  assert.match(first.run.stderr, /exported cache to/);
+  // the cache is an OCI image manifest with a cacheconfig config, as the registry serves it
+  const res = await fetch(`http://${host}/v2/bcache/cache/manifests/main`, {
+    headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+  });
+  assert.equal(res.status, 200);
+  const man = (await res.json()) as { config: { mediaType: string }; layers: unknown[] };
+  assert.equal(man.config.mediaType, "application/vnd.buildkit.cacheconfig.v0");
+  assert.equal(man.layers.length, fsSteps(first).length, "one layer per filesystem step");
+
+  // a fresh CI machine, another checkout: no step runs, same image digest
+  const second = await build(await checkout(), "--cache-from", `type=registry,ref=${cacheRef}`);
+  assert.match(second.run.stderr, /importing cache manifest from/);
+  assert.deepEqual(
+    fsSteps(second).filter(([, s]) => s !== "cached"),
+    [],
+    `every step CACHED:\n${second.run.stderr}`,
+  );
+  assert.equal(second.digest, first.digest, "same image digest");
+  assert.equal(second.id, first.id);
+  return { first, cacheRef };
+}
+
+test(
+  "--cache-to/--cache-from through dockyard's registry: a fresh machine runs no step, same digest; an edit reruns only what follows it",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipped(t)) return;
+    const { first, cacheRef } = await roundTrip(reg!.host);
+
+    // one line of the context changed: steps before COPY a.txt stay cached, the rest rerun
+    const edited = await build(await checkout("A2\n"), "--cache-from", cacheRef);
+    const st = Object.fromEntries(fsSteps(edited).map(([k, v]) => [k.replace(/^\[[^\]]*\] /, ""), v]));
+    assert.equal(st["RUN echo compiled-at-$(date +%s%N) > /out.txt"], "cached", edited.run.stderr);
+    assert.equal(st["COPY a.txt /a.txt"], "done");
+    assert.equal(st['RUN cat /a.txt /out.txt > /both.txt && echo "$(date +%s%N)" > /stamp'], "done");
+    assert.equal(st["WORKDIR /app"], "cached");
+    assert.equal(st["COPY --from=builder /both.txt ./both.txt"], "done");
+    assert.equal(st["RUN echo final-$(date +%s%N) > /app/final.txt"], "done");
+    assert.notEqual(edited.digest, first.digest);
+  },
+);
+
+test(
+  "the reference registry (docker-registry) stores and serves the cache manifest",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipped(t)) return;
+    await roundTrip(ref!.host);
+  },
+);
+
+test(
+  "mode=min keeps the final image's steps only; several --cache-from, a missing one is a warning",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipped(t)) return;
+    const cacheRef = `${reg!.host}/bcache/min:1`;
+    const first = await build(await checkout(), "--cache-to", `type=registry,ref=${cacheRef}`);
+    const second = await build(
+      await checkout(),
+      "--cache-from",
+      `type=registry,ref=${reg!.host}/bcache/absent:nope`,
+      "--cache-from",
+      `type=registry,ref=${cacheRef}`,
+    );
+    assert.match(second.run.stderr, /WARNING: cache import from [^ ]*bcache\/absent:nope failed/);
+    for (const [k, v] of fsSteps(second)) {
+      if (k.startsWith("[builder")) assert.equal(v, "done", `${k} is not in a mode=min cache`);
+      else assert.equal(v, "cached", `${k} is in the final image`);
+    }
+    // the final stage's layers came from the cache; the builder reran but its key was the same
+    assert.equal(second.digest, first.digest);
+  },
+);
+
+test("type=local,dest=DIR and type=local,src=DIR (an OCI layout)", { skip: skipPeers }, async (t) => {
+  if (skipped(t)) return;
+  const dir = join(work, "local-cache");
+  const first = await build(await checkout(), "--cache-to", `type=local,dest=${dir},mode=max`);
+  const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as {
+    manifests: { annotations?: Record<string, string> }[];
+  };
+  assert.equal(index.manifests[0]?.annotations?.["org.opencontainers.image.ref.name"], "latest");
+  const moved = join(work, "local-cache-moved");
+  await cp(dir, moved, { recursive: true });
+  const second = await build(await checkout(), "--cache-from", `type=local,src=${moved}`);
+  assert.deepEqual(
+    fsSteps(second).filter(([, s]) => s !== "cached"),
+    [],
+    second.run.stderr,
+  );
+  assert.equal(second.digest, first.digest);
+  const missing = await build(await checkout(), "--cache-from", `type=local,src=${join(work, "nothing")}`);
+  assert.match(missing.run.stderr, /WARNING: cache import from .*nothing failed/);
+});
