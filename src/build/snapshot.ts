@@ -1,7 +1,7 @@
 // Snapshots: a step's rootfs is an overlayfs mount (lowerdirs = the parent layers, each extracted
 // once into a directory named by its diffID; upper = a new dir). The upper dir after the step is
 // the new layer: it is turned into a tar with whiteouts, and (renamed) becomes the next lowerdir.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import {
   chmodSync,
@@ -23,6 +23,7 @@ import {
   writeSync,
 } from "node:fs";
 import { TarWriter } from "./tarwriter.js";
+import { readTar } from "./tarreader.js";
 import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -149,40 +150,82 @@ export interface LayerBlob {
 
 interface Xattrs {
   opaque: Set<string>;
+  /** Extended attributes to carry into the layer, by relative path (overlay's own left out). */
+  xattrs: Map<string, [string, Buffer][]>;
 }
 
 function decodeGetfattrName(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  // getfattr escapes bytes as \ooo; the name is UTF-8 underneath
+  const parts = s
+    .split(/(\\[0-7]{3})/)
+    .map((p) => (/^\\[0-7]{3}$/.test(p) ? Buffer.of(parseInt(p.slice(1), 8)) : Buffer.from(p, "utf8")));
+  return Buffer.concat(parts).toString("utf8");
 }
 
-async function readOpaqueDirs(root: string): Promise<Xattrs> {
-  const opaque = new Set<string>();
+/** Quotes a path for `setfattr --restore` (every byte outside a safe set as \ooo). */
+export function quoteGetfattrName(p: string): string {
   let out = "";
+  for (const b of Buffer.from(p, "utf8"))
+    out += /[A-Za-z0-9._/+,:@%-]/.test(String.fromCharCode(b))
+      ? String.fromCharCode(b)
+      : "\\" + b.toString(8).padStart(3, "0");
+  return out;
+}
+
+/**
+ * Attributes a layer carries (as PAX `SCHILY.xattr.*` records, like Docker and BuildKit):
+ * user.*, security.capability (setcap binaries), ACLs, trusted.* — but not overlayfs's own
+ * trusted.overlay.* bookkeeping (the opaque marker becomes `.wh..wh..opq`) nor the host's
+ * SELinux label.
+ */
+export function carriedXattr(name: string): boolean {
+  return !name.startsWith("trusted.overlay.") && name !== "security.selinux";
+}
+
+async function getfattrDump(root: string, args: string[]): Promise<string> {
   try {
-    const r = await execFileP(
-      "getfattr",
-      ["-R", "-h", "--absolute-names", "-n", OPAQUE_XATTR, "-e", "text", root],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    out = r.stdout;
+    const r = await execFileP("getfattr", ["-R", "-h", "--absolute-names", ...args, "-e", "hex", root], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return r.stdout;
   } catch (err) {
     const e = err as { code?: string | number; stdout?: string };
     if (e.code === "ENOENT")
       throw new DockyardError(
         "UNSUPPORTED",
-        "getfattr not found: install the attr package (apt-get install attr); it reads overlayfs opaque-directory markers",
+        "getfattr not found: install the attr package (apt-get install attr); it reads overlayfs opaque-directory markers and file attributes",
       );
-    out = e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
+    return e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
   }
-  let file = "";
+}
+
+/** Reads every extended attribute under `root` in one getfattr run. */
+async function readXattrs(root: string): Promise<Xattrs> {
+  const opaque = new Set<string>();
+  const xattrs = new Map<string, [string, Buffer][]>();
+  const out = await getfattrDump(root, ["-d", "-m", "-"]);
+  let rel: string | undefined;
   for (const line of out.split("\n")) {
-    if (line.startsWith("# file: ")) file = decodeGetfattrName(line.slice(8));
-    else if (line.startsWith(OPAQUE_XATTR + '="y"') && file) {
-      const rel = posix.relative(root, file);
-      opaque.add(rel);
+    if (line.startsWith("# file: ")) {
+      const r = posix.relative(root, decodeGetfattrName(line.slice(8)));
+      rel = r.startsWith("..") ? undefined : r;
+      continue;
     }
+    const eq = line.indexOf("=");
+    if (rel === undefined || eq <= 0) continue;
+    const name = line.slice(0, eq);
+    const raw = line.slice(eq + 1);
+    const value = raw.startsWith("0x") ? Buffer.from(raw.slice(2), "hex") : Buffer.alloc(0);
+    if (name === OPAQUE_XATTR) {
+      if (value.toString("latin1") === "y" && rel !== "") opaque.add(rel);
+      continue;
+    }
+    if (rel === "" || !carriedXattr(name)) continue;
+    let l = xattrs.get(rel);
+    if (!l) xattrs.set(rel, (l = []));
+    l.push([name, value]);
   }
-  return { opaque };
+  return { opaque, xattrs };
 }
 
 function major(rdev: number): number {
@@ -224,7 +267,9 @@ export async function diffToLayer(
   outPath: string,
   opts: DiffOptions = {},
 ): Promise<LayerBlob> {
-  const { opaque } = opts.opaque === false ? { opaque: new Set<string>() } : await readOpaqueDirs(upper);
+  // a step that cannot have made opaque dirs (COPY, WORKDIR) cannot have set attributes either
+  const { opaque, xattrs } =
+    opts.opaque === false ? { opaque: new Set<string>(), xattrs: new Map() } : await readXattrs(upper);
   const inodes = new Map<string, string>();
   const epochMs = opts.epoch !== undefined ? opts.epoch * 1000 : undefined;
   const mtimeOf = (ms: number) => Math.floor((epochMs !== undefined && ms > epochMs ? epochMs : ms) / 1000);
@@ -243,7 +288,13 @@ export async function diffToLayer(
       const r = rel ? `${rel}/${name}` : name;
       const abs = join(upper, r);
       const st = lstatSync(abs);
-      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: mtimeOf(st.mtimeMs) };
+      const base = {
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        mtime: mtimeOf(st.mtimeMs),
+        xattrs: xattrs.get(r),
+      };
       if (st.isCharacterDevice() && st.rdev === 0) {
         await tw.entry({
           ...base,
@@ -251,13 +302,21 @@ export async function diffToLayer(
           type: "file",
           size: 0,
           mode: 0o644,
+          xattrs: undefined,
         });
         continue;
       }
       if (st.isDirectory()) {
         await tw.entry({ ...base, name: r + "/", type: "directory" });
         if (opaque.has(r))
-          await tw.entry({ ...base, name: `${r}/.wh..wh..opq`, type: "file", size: 0, mode: 0o644 });
+          await tw.entry({
+            ...base,
+            name: `${r}/.wh..wh..opq`,
+            type: "file",
+            size: 0,
+            mode: 0o644,
+            xattrs: undefined,
+          });
         await walk(r);
       } else if (st.isSymbolicLink()) {
         await tw.entry({ ...base, name: r, type: "symlink", linkname: readlinkSync(abs) });
@@ -370,12 +429,17 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
     }
   };
 
-  const tar = await import("tar-stream"); // loaded only when a layer is unpacked
-  const extract = tar.extract();
-  const feeding = pipeline(input, extract).catch((err: Error) => {
-    extract.destroy(err);
-  });
-  for await (const e of extract) {
+  // attributes are set once every file is in place (a chown after setcap would drop the capability)
+  const attrs: string[] = [];
+  const setAttrs = (abs: string, list: [string, Buffer][]) => {
+    if (list.length)
+      attrs.push(
+        `# file: ${quoteGetfattrName(abs)}\n` +
+          list.map(([k, v]) => `${k}=0x${v.toString("hex")}\n`).join("") +
+          "\n",
+      );
+  };
+  for await (const e of readTar(input)) {
     const h = e.header;
     let rel: string;
     try {
@@ -384,8 +448,7 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       escape(h.name, "climbs out of the layer with ..");
     }
     if (rel === "" || rel === ".") {
-      e.resume();
-      if (h.type === "directory") dirTimes.push(["", h.mtime ?? new Date(0), h.mode ?? 0o755]);
+      if (h.type === "directory") dirTimes.push(["", h.mtime, h.mode]);
       continue;
     }
     ensureParents(rel, h.name);
@@ -393,7 +456,6 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
     const base = posix.basename(rel);
     const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
     if (base.startsWith(".wh.")) {
-      e.resume();
       if (base === ".wh..wh..opq") {
         if (overlay) opaqueDirs.push(join(dest, parent));
       } else {
@@ -408,27 +470,22 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       rmSync(abs, { recursive: true, force: true });
       realDirs.delete(rel);
     }
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    const uid = h.uid ?? 0;
-    const gid = h.gid ?? 0;
-    const mtime = h.mtime ?? new Date(0);
+    const mode = h.mode & 0o7777;
+    const { uid, gid, mtime } = h;
+    const carried = h.xattrs.filter(([k]) => carriedXattr(k));
     switch (h.type) {
       case "directory":
         if (!existing || !existing.isDirectory()) mkdirSync(abs, { mode: 0o755 });
         realDirs.add(rel);
         lchownSync(abs, uid, gid);
         dirTimes.push([rel, mtime, mode]);
-        e.resume();
+        setAttrs(abs, carried);
         continue;
       case "file":
-      case "contiguous-file":
-      case undefined:
-      case null: {
+      case "contiguous-file": {
         const fd = openSync(abs, "wx", 0o600);
         try {
-          // tar-stream entries are streamx streams: read them by iteration, not node pipeline()
-          for await (const chunk of e) {
-            const b = chunk as Buffer;
+          for await (const b of e.body) {
             for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
           }
         } finally {
@@ -437,14 +494,12 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
         break;
       }
       case "symlink":
-        e.resume();
-        symlinkSync(h.linkname ?? "", abs);
+        symlinkSync(h.linkname, abs);
         break;
       case "link": {
-        e.resume();
         let target: string;
         try {
-          target = cleanRelative(h.linkname ?? "", "hardlink target");
+          target = cleanRelative(h.linkname, "hardlink target");
         } catch {
           escape(h.name, `is a hardlink to ${JSON.stringify(h.linkname)} outside the layer`);
         }
@@ -458,33 +513,59 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
       }
       case "character-device":
       case "block-device":
-        e.resume();
         await execFileP("mknod", [
           abs,
           h.type === "character-device" ? "c" : "b",
-          String(h.devmajor ?? 0),
-          String(h.devminor ?? 0),
+          String(h.devmajor),
+          String(h.devminor),
         ]);
         break;
       case "fifo":
-        e.resume();
         await execFileP("mknod", [abs, "p"]);
         break;
       default:
-        e.resume();
-        continue; // pax/gnu headers are consumed by tar-stream; other types are skipped
+        continue; // other types (GNU sparse, volume labels…) are skipped, their data with them
     }
     lchownSync(abs, uid, gid);
     if (h.type !== "symlink") chmodSync(abs, mode);
     lutimesSync(abs, mtime, mtime);
+    if (h.type !== "symlink") setAttrs(abs, carried); // Linux allows no user.* attributes on symlinks
   }
-  await feeding;
-  for (const d of opaqueDirs) await execFileP("setfattr", ["-n", OPAQUE_XATTR, "-v", "y", d]);
+  for (const d of opaqueDirs) setAttrs(d, [[OPAQUE_XATTR, Buffer.from("y")]]);
+  if (attrs.length) await restoreXattrs(attrs.join(""));
   for (const [rel, mtime, mode] of dirTimes.reverse()) {
     const abs = rel ? join(dest, rel) : dest;
     chmodSync(abs, mode);
     utimesSync(abs, mtime, mtime);
   }
+}
+
+/** Sets extended attributes from a getfattr-format dump, in one `setfattr --restore` run. */
+async function restoreXattrs(dump: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn("setfattr", ["-h", "--restore=-"], { stdio: ["pipe", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === "ENOENT"
+          ? new DockyardError(
+              "UNSUPPORTED",
+              "setfattr not found: install the attr package (apt-get install attr); it sets file attributes and overlayfs markers",
+            )
+          : e,
+      ),
+    );
+    child.on("close", (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new DockyardError("INTERNAL", `setfattr failed (exit ${code}): ${err.trim().split("\n")[0]}`),
+          ),
+    );
+    child.stdin.on("error", () => {}); // a failing setfattr closes its stdin early: its exit code tells
+    child.stdin.end(dump);
+  });
 }
 
 /** Moves a finished upper dir into place as the lowerdir of layer `diffID`. */

@@ -16,6 +16,8 @@ export interface TarEntry {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** Extended attributes, written as PAX `SCHILY.xattr.NAME` records (values are raw bytes). */
+  xattrs?: [string, Buffer][];
 }
 
 const TYPEFLAG: Record<TarEntry["type"], string> = {
@@ -37,13 +39,12 @@ function octal(buf: Buffer, off: number, width: number, value: number): void {
   buf.write(s + "\0", off, width, "ascii");
 }
 
-function paxRecord(key: string, value: string): Buffer {
-  const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body);
-  let total = len + String(len).length;
-  if (String(total).length !== String(len).length) total = len + String(total).length;
-  len = total;
-  return Buffer.from(`${len}${body}`, "utf8");
+/** One PAX record, `LEN KEY=VALUE\n`, LEN counting its own digits; the value may be binary. */
+export function paxRecord(key: string, value: string | Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, "utf8"), Buffer.from(value), Buffer.from("\n")]);
+  let len = body.length + String(body.length).length;
+  if (String(len).length !== String(body.length).length) len = body.length + String(len).length;
+  return Buffer.concat([Buffer.from(String(len), "ascii"), body]);
 }
 
 export class TarWriter {
@@ -104,6 +105,7 @@ export class TarWriter {
     if (e.uid > 0o7777777) pax.push(paxRecord("uid", String(e.uid)));
     if (e.gid > 0o7777777) pax.push(paxRecord("gid", String(e.gid)));
     if (size > 0o77777777777) pax.push(paxRecord("size", String(size)));
+    for (const [k, v] of e.xattrs ?? []) pax.push(paxRecord(`SCHILY.xattr.${k}`, v));
     if (pax.length) {
       const body = Buffer.concat(pax);
       const short = `PaxHeaders/${e.name.split("/").filter(Boolean).pop() ?? "x"}`.slice(0, 99);
