@@ -1,6 +1,6 @@
 // Build progress like BuildKit's: `--progress plain` (`#3 [2/5] RUN …`, output lines with
-// timestamps, `#3 CACHED`, `#3 DONE 1.2s`), `tty` (live steps with timings, output only on
-// failure) and `json` (one event per line).
+// timestamps, `#3 CACHED`, `#3 DONE 1.2s`), `tty` (live steps with timers and their last output
+// lines, redrawn in place) and `json` (one event per line).
 import type { Stage } from "./plan.js";
 
 export interface StepHandle {
@@ -138,66 +138,145 @@ class JsonReporter extends Base {
   }
 }
 
-class TtyReporter extends Base {
-  private running = new Map<number, { title: string; t0: number }>();
+interface Vertex {
+  title: string;
+  t0: number;
+  t1?: number;
+  cached?: boolean;
+  error?: string;
+  /** Last output lines (while running: the last few are shown under the step). */
+  logs: string[];
+  partial: string;
+}
+
+const LIVE_LOG_LINES = 6;
+const KEEP_LOG_LINES = 12;
+
+/**
+ * BuildKit's TTY display: a block that is redrawn in place ~10 times a second (cursor up, each line
+ * rewritten and cleared to its end, one write per frame: no screen clear, no flicker). Running
+ * steps show a live timer and their last output lines (`=> => # …`); finished steps collapse to
+ * `=> [2/5] RUN …  1.2s` or `=> CACHED [3/5] COPY …` (`=> ERROR …` when it failed); messages are
+ * printed above the block; the last frame lists every step under `[+] Building 3.2s (8/8) FINISHED`.
+ */
+export class TtyReporter extends Base {
+  private vs: Vertex[] = [];
+  private pending: string[] = [];
   private timer?: NodeJS.Timeout;
   private drawn = 0;
+  private total = 0;
+  private closed = false;
   private readonly start = Date.now();
-  constructor(private readonly out: Out) {
+  constructor(
+    private readonly out: Out & { rows?: number },
+    private readonly intervalMs = 100,
+  ) {
     super();
   }
-  private clear() {
-    if (this.drawn) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
-    this.drawn = 0;
+  override plan(stages: Stage[]): void {
+    super.plan(stages);
+    this.total = [...this.totals.values()].reduce((a, b) => a + b, 0);
   }
-  private draw() {
-    this.clear();
-    const width = (this.out.columns ?? 100) - 1;
-    const lines = [`[+] Building ${((Date.now() - this.start) / 1000).toFixed(1)}s`];
-    for (const r of this.running.values())
-      lines.push(
-        ` => ${r.title}`.slice(0, width - 8).padEnd(width - 7) +
-          `${((Date.now() - r.t0) / 1000).toFixed(1)}s`,
-      );
-    this.out.write(lines.join("\n") + "\n");
+  private ensureTimer() {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.draw(false), this.intervalMs);
+    this.timer.unref?.();
+  }
+  private width(): number {
+    const c = this.out.columns;
+    return (c && c > 20 ? c : 80) - 1;
+  }
+  private fit(text: string, time?: string): string {
+    const w = this.width();
+    const t = text.replace(/[\x00-\x1f\x7f]/g, " ");
+    if (time === undefined) return t.length > w ? t.slice(0, w - 1) + "…" : t;
+    const room = w - time.length - 1;
+    const head = t.length > room ? t.slice(0, Math.max(room - 1, 0)) + "…" : t.padEnd(room);
+    return `${head} ${time}`;
+  }
+  private vertexLine(v: Vertex, now: number): string {
+    const secs = (((v.t1 ?? now) - v.t0) / 1000).toFixed(1) + "s";
+    const tag = v.error !== undefined ? "ERROR " : v.cached ? "CACHED " : "";
+    return this.fit(` => ${tag}${v.title}`, secs);
+  }
+  private frame(final: boolean): string[] {
+    const now = Date.now();
+    const done = this.vs.filter((v) => v.t1 !== undefined).length;
+    const failed = this.vs.some((v) => v.error !== undefined);
+    const total = Math.max(this.total, this.vs.length);
+    const header = this.fit(
+      `[+] Building ${((now - this.start) / 1000).toFixed(1)}s (${done}/${total})${final && !failed ? " FINISHED" : ""}`,
+    );
+    const blocks = this.vs.map((v) => {
+      const lines = [this.vertexLine(v, now)];
+      if (!final && v.t1 === undefined) {
+        const logs = v.partial ? [...v.logs, v.partial] : v.logs;
+        for (const l of logs.slice(-LIVE_LOG_LINES)) lines.push(this.fit(` => => # ${l}`));
+      }
+      return { lines, running: v.t1 === undefined };
+    });
+    if (!final) {
+      // keep the block on the screen: drop the oldest finished steps, then running steps' logs
+      const max = Math.max((this.out.rows && this.out.rows > 4 ? this.out.rows : 24) - 2, 3);
+      let n = 1 + blocks.reduce((a, b) => a + b.lines.length, 0);
+      for (let i = 0; i < blocks.length && n > max; i++)
+        if (!blocks[i]!.running) {
+          n -= blocks[i]!.lines.length;
+          blocks[i]!.lines = [];
+        }
+      for (const b of blocks)
+        while (n > max && b.lines.length > 1) {
+          b.lines.splice(1, 1);
+          n--;
+        }
+    }
+    return [header, ...blocks.flatMap((b) => b.lines)];
+  }
+  private draw(final: boolean) {
+    let s = this.drawn ? `\x1b[${this.drawn}A\r` : "";
+    for (const m of this.pending) for (const l of m.split("\n")) s += `${l}\x1b[K\n`;
+    this.pending = [];
+    const lines = this.vs.length || final ? this.frame(final) : [];
+    for (const l of lines) s += `${l}\x1b[K\n`;
+    s += "\x1b[J"; // what is left of a longer previous frame
+    this.out.write(s);
     this.drawn = lines.length;
-  }
-  private finished(line: string) {
-    this.clear();
-    this.out.write(line + "\n");
-    this.draw();
   }
   step(stage: Stage, n: number, label: string): StepHandle {
     const title = this.title(stage, n, label);
     if (!title) return NOOP;
-    const id = this.nextId++;
-    const t0 = Date.now();
-    this.running.set(id, { title, t0 });
-    this.timer ??= setInterval(() => this.draw(), 150);
-    const tail: string[] = [];
+    const v: Vertex = { title, t0: Date.now(), logs: [], partial: "" };
+    this.vs.push(v);
+    this.ensureTimer();
+    const addOutput = (c: Buffer) => {
+      const lines = (v.partial + c.toString("utf8")).split(/\r?\n|\r/);
+      v.partial = lines.pop()!;
+      v.logs.push(...lines);
+      if (v.logs.length > KEEP_LOG_LINES) v.logs.splice(0, v.logs.length - KEEP_LOG_LINES);
+    };
     return {
-      output: (c) => {
-        tail.push(...c.toString("utf8").split("\n"));
-        while (tail.length > 10) tail.shift();
-      },
+      output: addOutput,
       done: (cached) => {
-        this.running.delete(id);
-        this.finished(` => ${cached ? "CACHED " : ""}${title}  ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        v.t1 = Date.now();
+        v.cached = cached;
       },
       fail: (err) => {
-        this.running.delete(id);
-        this.finished(
-          ` => ERROR ${title}\n${tail.map((l) => `  > ${l}`).join("\n")}\n${err.message.split("\n")[0]}`,
-        );
+        v.t1 = Date.now();
+        v.error = err.message.split("\n")[0]!;
+        if (v.partial) v.logs.push(v.partial);
+        v.partial = "";
       },
     };
   }
   info(msg: string): void {
-    this.finished(msg);
+    this.pending.push(msg);
+    if (!this.timer) this.draw(false);
   }
   override close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.clear();
-    this.out.write(`[+] Building ${((Date.now() - this.start) / 1000).toFixed(1)}s done\n`);
+    this.timer = undefined;
+    this.draw(true); // a failed step's last output lines follow in the build's error message
   }
 }
