@@ -188,6 +188,7 @@ export class TtyReporter extends Base {
   }
   private fit(text: string, time?: string): string {
     const w = this.width();
+    // eslint-disable-next-line no-control-regex -- control characters would move the cursor
     const t = text.replace(/[\x00-\x1f\x7f]/g, " ");
     if (time === undefined) return t.length > w ? t.slice(0, w - 1) + "…" : t;
     const room = w - time.length - 1;

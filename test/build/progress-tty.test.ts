@@ -3,6 +3,7 @@
 // `=> [2/3] RUN …  0.1s` / `=> CACHED …` lines when done, a FINISHED summary. Checked on the final
 // screen as a terminal would show it (a small VT interpreter), and end to end under a
 // pseudo-terminal (`script` from util-linux) with a real build.
+/* eslint-disable no-control-regex -- terminal escapes are what is tested */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
