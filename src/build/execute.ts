@@ -1,7 +1,19 @@
 // Executes a plan: each stage's instructions with BuildKit's semantics, stages in parallel as far
 // as their dependencies allow, every filesystem step on an overlay snapshot, cached by content.
 import { createHash } from "node:crypto";
-import { lstat, mkdir, readdir, rm, stat, writeFile, readFile } from "node:fs/promises";
+import {
+  chmod,
+  lchown,
+  lstat,
+  lutimes,
+  mkdir,
+  readdir,
+  rm,
+  stat,
+  writeFile,
+  readFile,
+} from "node:fs/promises";
+import { lstatSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { DockyardError } from "../image/errors.js";
@@ -18,7 +30,8 @@ import { findStage, makePlan, type Dockerfile, type Heredoc, type Stage, type St
 import { DEFAULT_PATH, resolveUser, runContainer, type NetworkMode, type RunMount } from "./runner.js";
 import { adoptUpper, diffToLayer, extractLayer, mountOverlay, type Mounted } from "./snapshot.js";
 import type { BuildReporter, StepHandle } from "./progress.js";
-import { globToRegex, hasGlob } from "./context.js";
+import { globToRegex, hasGlob, type ContextEntry } from "./context.js";
+import { PatternMatcher } from "./dockerignore.js";
 
 export interface Expander {
   /** Expands variables in one word (quotes removed). */
@@ -519,6 +532,8 @@ export class Executor {
     createdBy: string,
     key: string,
     work: (m: Mounted, h: StepHandle) => Promise<void | { opaque: boolean }>,
+    /** `isolated`: on an empty filesystem (COPY --link); `chainKey`: the stage's key after the step. */
+    opts: { isolated?: boolean; chainKey?: string } = {},
   ): Promise<void> {
     const h = this.o.reporter.step(s.stage, s.stepNo, st.original.split("\n")[0]!);
     try {
@@ -528,7 +543,7 @@ export class Executor {
       if (!rec) {
         const created = this.created;
         const tm = timer(st.original);
-        const m = await mountOverlay(await this.lowerDirs(s), this.o.store.tmp);
+        const m = await mountOverlay(opts.isolated ? [] : await this.lowerDirs(s), this.o.store.tmp);
         tm("mount");
         let layer: LayerRecord | undefined;
         try {
@@ -573,7 +588,7 @@ export class Executor {
       this.allSteps.push(exported);
       s.lastCreated = rec.created;
       this.history(s, createdBy, !rec.layer, rec.created);
-      s.key = key;
+      s.key = opts.chainKey ?? key;
       h.done(cached);
     } catch (err) {
       h.fail(err as Error);
@@ -821,36 +836,46 @@ export class Executor {
     _runStage: (i: number) => Promise<StageResult>,
   ): Promise<void> {
     const cfg = s.config.config!;
-    if (st.exclude?.length || st.parents)
-      throw new BuildError(
-        `${st.kind} --exclude and --parents are not supported yet (line ${st.line})`,
-        undefined,
-        st.line,
-      );
+    const fail = (msg: string): never => {
+      throw new BuildError(`${msg} (line ${st.line})`, undefined, st.line);
+    };
+    if (st.keepGitDir)
+      fail(`${st.kind} --keep-git-dir is not supported: dockyard does not ADD git repositories yet`);
     const scope = this.scope(s);
     const sources = st.sources.map((w) => this.o.expander.word(w, scope));
     let dest = this.o.expander.word(st.dest, scope);
-    const destIsDir = dest.endsWith("/") || dest === "." || dest.endsWith("/.");
+    // --parents keeps the sources' paths: the destination is a directory
+    const destIsDir = dest.endsWith("/") || dest === "." || dest.endsWith("/.") || st.parents === true;
     if (!dest.startsWith("/")) dest = posix.join(cfg.WorkingDir || "/", dest);
     if (destIsDir && !dest.endsWith("/")) dest += "/";
     const chown = st.chown ? this.x(s, st.chown) : undefined;
     const chmodFn = st.chmod ? parseChmod(this.x(s, st.chmod)) : undefined;
+    const link = st.link === true;
+    const excludes = (st.exclude ?? []).map((p) => this.x(s, p));
+    const ex = excludes.length ? new PatternMatcher(excludes) : undefined;
+    /** --exclude: is `rel` (relative to the source copied) left out? */
+    const excluded = (rel: string, isDir: boolean) =>
+      !!ex && ex.matches(rel) && !(isDir && ex.mayReincludeUnder(rel));
     const heredocs = new Map(st.heredocs.map((h) => [h.name, h]));
     const isHeredocSrc = (w: string) =>
       /^<<-?/.test(w) && heredocs.has(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""));
     const heredocOf = (w: string) => heredocs.get(w.replace(/^<<-?["']?/, "").replace(/["']$/, ""))!;
     const nSources = sources.length;
     if (nSources > 1 && !destIsDir)
-      throw new BuildError(
-        `When using ${st.kind} with more than one source file, the destination must be a directory and end with a / (line ${st.line})`,
-        undefined,
-        st.line,
+      fail(
+        `When using ${st.kind} with more than one source file, the destination must be a directory and end with a /`,
       );
+    const urlSources = st.kind === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+    if (st.checksum !== undefined) {
+      // BuildKit's checks, before anything is fetched
+      if (nSources !== 1) fail("checksum can't be specified for multiple sources");
+      if (!urlSources.length) fail("checksum can't be specified for non-HTTP(S) sources");
+    }
 
-    // inputs for the cache key
+    // inputs for the cache key; context sources are resolved once, for the key and the copy
     let inputs: unknown[] = [];
     let fromView: { root: string; key: string; release: () => Promise<void> } | undefined;
-    const urlSources = st.kind === "ADD" ? sources.filter((x) => /^https?:\/\//.test(x)) : [];
+    const ctxHits = new Map<string, CtxHit[]>();
     try {
       if (st.from) {
         fromView = await this.mountFrom(s, st.from);
@@ -870,95 +895,217 @@ export class Executor {
           } else if (urlSources.includes(src)) {
             inputs.push(["url", src, st.checksum ?? ""]);
           } else {
-            const hits = await this.o.context.resolveSources(src);
-            if (!hits.length)
-              throw new BuildError(
-                `${st.kind} failed at line ${st.line}: "${src}" not found in the build context (or excluded by .dockerignore)`,
-                undefined,
-                st.line,
+            let hits: CtxHit[];
+            if (st.parents) {
+              const { pivot, pattern } = splitPivot(src);
+              const found = await this.o.context.resolveSources(
+                pivot ? `${pivot}/${pattern}` : pattern || ".",
               );
-            inputs.push([src, await this.o.context.digestOf(hits.map((h) => h.rel))]);
+              hits = found.map((e) => ({
+                e,
+                relp: hasGlob(pattern) ? relUnder(pivot, e.rel) : pattern,
+                pivot,
+              }));
+            } else hits = (await this.o.context.resolveSources(src)).map((e) => ({ e }));
+            if (!hits.length)
+              fail(
+                `${st.kind} failed: "${src}" not found in the build context (or excluded by .dockerignore)`,
+              );
+            // with --parents the patterns apply to paths under the pivot (BuildKit copies from there)
+            if (ex) hits = hits.filter((h) => !excluded(h.relp ?? h.e.rel, h.e.type === "dir"));
+            ctxHits.set(src, hits);
+            inputs.push([
+              src,
+              ex || st.parents
+                ? await this.hitsDigest(hits, excluded)
+                : await this.o.context.digestOf(hits.map((h) => h.e.rel)),
+            ]);
           }
         }
       }
       const createdBy = `${st.kind} ${[...sources, dest].join(" ")} # buildkit`;
-      const key = cacheKey([s.key, st.kind, dest, chown ?? "", st.chmod ?? "", st.link ?? false, inputs]);
-      await this.fsStep(s, st, createdBy, key, async (m) => {
-        const owner = chown ? await ownerFor(m.merged, chown, true) : undefined;
-        const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn };
-        const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
-          // returns the host path the source should be copied to
-          if (destIsDir) {
-            const d = await mkdirAllInRoot(m.merged, dest, owner);
-            return srcIsDir ? d : join(d, name);
+      // --link: the layer is made on an empty filesystem, so neither it nor its key depends on the
+      // parent layers; --chown names are still resolved from the parent's /etc/passwd
+      let linkOwner: Owner | undefined;
+      if (link && chown) {
+        if (/^[0-9]+(:[0-9]+)?$/.test(chown)) {
+          const [u, g] = chown.split(":");
+          linkOwner = { uid: Number(u), gid: Number(g ?? u) };
+        } else {
+          const pm = await mountOverlay(await this.lowerDirs(s), this.o.store.tmp);
+          try {
+            linkOwner = await ownerFor(pm.merged, chown, true);
+          } finally {
+            await pm.release();
           }
-          const hostDest = await resolveInRoot(m.merged, dest);
-          const ex = await lstat(hostDest).catch(() => undefined);
-          if (ex?.isDirectory() && !srcIsDir) return join(hostDest, name);
-          await mkdirAllInRoot(m.merged, posix.dirname(dest), owner);
-          return resolveInRoot(m.merged, dest);
-        };
-        for (const src of sources) {
-          if (!st.from && isHeredocSrc(src)) {
-            const h = heredocOf(src);
-            const content = chomp({
-              ...h,
-              content: h.expand ? this.o.expander.word(h.content, scope) : h.content,
-            });
-            await writeFileEntry(
-              await destDirOf(h.name, false),
-              content,
-              o,
-              0o644,
-              this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined,
-            );
-            continue;
-          }
-          if (!st.from && urlSources.includes(src)) {
-            await this.addUrl(src, st.checksum, destDirOf, o, st.line);
-            continue;
-          }
-          if (fromView) {
-            const hits = await globIn(fromView.root, src);
-            if (!hits.length)
-              throw new BuildError(
-                `${st.kind} --from=${st.from} failed at line ${st.line}: "${src}" not found`,
-                undefined,
-                st.line,
-              );
-            for (const hp of hits) {
-              const stt = await lstat(hp);
-              await copyEntry(
-                hp,
-                await destDirOf(posix.basename(hp), stt.isDirectory()),
-                o,
-                undefined,
-                "",
-                !owner,
-              );
+        }
+      }
+      const extra: unknown[] = [];
+      if (excludes.length) extra.push(["exclude", excludes]);
+      if (st.parents) extra.push(["parents"]);
+      const key = link
+        ? cacheKey([
+            "link",
+            st.kind,
+            dest,
+            linkOwner ? `${linkOwner.uid}:${linkOwner.gid}` : "",
+            st.chmod ?? "",
+            inputs,
+            ...extra,
+          ])
+        : cacheKey([s.key, st.kind, dest, chown ?? "", st.chmod ?? "", st.link ?? false, inputs, ...extra]);
+      const fsOpts = link ? { isolated: true, chainKey: cacheKey([s.key, "link", key]) } : {};
+      await this.fsStep(
+        s,
+        st,
+        createdBy,
+        key,
+        async (m) => {
+          const owner = link ? linkOwner : chown ? await ownerFor(m.merged, chown, true) : undefined;
+          const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn };
+          const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
+            // returns the host path the source should be copied to
+            if (destIsDir) {
+              const d = await mkdirAllInRoot(m.merged, dest, owner);
+              return srcIsDir ? d : join(d, name);
             }
-            continue;
-          }
-          const hits = await this.o.context.resolveSources(src);
-          for (const e of hits) {
-            const host = join(this.o.context.root, e.rel);
-            const include = (r: string) => this.o.context.entries.has(e.rel ? `${e.rel}/${r}` : r);
-            if (st.kind === "ADD" && e.type === "file" && (await isArchive(host))) {
-              await this.addArchive(
-                host,
-                await mkdirAllInRoot(m.merged, destIsDir ? dest : dest + "/", owner),
+            const hostDest = await resolveInRoot(m.merged, dest);
+            const ex = await lstat(hostDest).catch(() => undefined);
+            if (ex?.isDirectory() && !srcIsDir) return join(hostDest, name);
+            await mkdirAllInRoot(m.merged, posix.dirname(dest), owner);
+            return resolveInRoot(m.merged, dest);
+          };
+          /** --parents: dest/relp, its missing parents made like the source's (mode, mtime). */
+          const parentsTarget = async (
+            relp: string,
+            srcDirMeta: (anc: string) => Promise<SrcMeta | undefined>,
+          ) => {
+            await mkdirAllInRoot(m.merged, dest, owner);
+            const parts = relp.split("/").filter(Boolean);
+            for (let i = 1; i < parts.length; i++) {
+              const anc = parts.slice(0, i).join("/");
+              const host = await resolveInRoot(m.merged, posix.join(dest, anc));
+              if (await lstat(host).catch(() => undefined)) continue;
+              const meta = await srcDirMeta(anc);
+              await mkdir(host);
+              await chmod(host, meta ? meta.mode & 0o7777 : 0o755);
+              await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
+              if (meta) await lutimes(host, meta.mtime, meta.mtime);
+            }
+            return resolveInRoot(m.merged, posix.join(dest, relp));
+          };
+          for (const src of sources) {
+            if (!st.from && isHeredocSrc(src)) {
+              const h = heredocOf(src);
+              const content = chomp({
+                ...h,
+                content: h.expand ? this.o.expander.word(h.content, scope) : h.content,
+              });
+              await writeFileEntry(
+                await destDirOf(h.name, false),
+                content,
                 o,
+                0o644,
+                this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined,
               );
               continue;
             }
-            await copyEntry(host, await destDirOf(posix.basename(e.rel), e.type === "dir"), o, include);
+            if (!st.from && urlSources.includes(src)) {
+              await this.addUrl(src, st.checksum, destDirOf, o, st.line);
+              continue;
+            }
+            if (fromView) {
+              const view = fromView;
+              const pv = st.parents ? splitPivot(src) : undefined;
+              const hits = await globIn(view.root, pv ? posix.join("/", pv.pivot, pv.pattern) : src);
+              if (!hits.length) fail(`${st.kind} --from=${st.from} failed: "${src}" not found`);
+              const pivotHost = pv ? await resolveInRoot(view.root, "/" + pv.pivot) : "";
+              for (const hp of hits) {
+                const stt = await lstat(hp);
+                const relp = pv
+                  ? hasGlob(pv.pattern)
+                    ? posix.relative(pivotHost, hp)
+                    : pv.pattern
+                  : undefined;
+                const top = relp ?? posix.relative(view.root, hp);
+                if (ex && excluded(top, stt.isDirectory())) continue;
+                const include = ex
+                  ? (r: string) => !excluded(relp ? `${relp}/${r}` : r, lstatSync(join(hp, r)).isDirectory())
+                  : undefined;
+                let target: string;
+                if (pv && relp !== undefined) {
+                  target = await parentsTarget(relp, async (anc) =>
+                    lstat(await resolveInRoot(view.root, posix.join("/", pv.pivot, anc))).catch(
+                      () => undefined,
+                    ),
+                  );
+                } else target = await destDirOf(posix.basename(hp), stt.isDirectory());
+                await copyEntry(hp, target, o, include, "", !owner);
+              }
+              continue;
+            }
+            for (const { e, relp, pivot } of ctxHits.get(src) ?? []) {
+              const host = join(this.o.context.root, e.rel);
+              const include = (r: string) => {
+                const ent = this.o.context.entries.get(e.rel ? `${e.rel}/${r}` : r);
+                return !!ent && !excluded(relp ? `${relp}/${r}` : r, ent.type === "dir");
+              };
+              if (st.kind === "ADD" && e.type === "file" && relp === undefined && (await isArchive(host))) {
+                await this.addArchive(
+                  host,
+                  await mkdirAllInRoot(m.merged, destIsDir ? dest : dest + "/", owner),
+                  o,
+                );
+                continue;
+              }
+              const target =
+                relp !== undefined
+                  ? await parentsTarget(relp, async (anc) => {
+                      const ent = this.o.context.entries.get(pivot ? `${pivot}/${anc}` : anc);
+                      return ent ? { mode: ent.mode, mtime: new Date(ent.mtimeMs) } : undefined;
+                    })
+                  : await destDirOf(posix.basename(e.rel), e.type === "dir");
+              await copyEntry(host, target, o, include);
+            }
           }
-        }
-        return { opaque: o.removedDir === true };
-      });
+          return { opaque: o.removedDir === true };
+        },
+        fsOpts,
+      );
     } finally {
       await fromView?.release();
     }
+  }
+
+  /**
+   * The content digest of what --exclude / --parents copy from the context: each hit's kept
+   * entries (path under the hit, type, mode, link target, content digest) and, with --parents,
+   * the path kept and the modes of the parent directories it recreates.
+   */
+  private async hitsDigest(
+    hits: CtxHit[],
+    excluded: (rel: string, isDir: boolean) => boolean,
+  ): Promise<string> {
+    const ctx = this.o.context;
+    const h = createHash("sha256");
+    for (const hit of hits) {
+      h.update(`@${hit.relp ?? ""}\n`);
+      if (hit.relp !== undefined) {
+        const parts = hit.relp.split("/").filter(Boolean);
+        for (let i = 1; i < parts.length; i++) {
+          const anc = parts.slice(0, i).join("/");
+          const ent = ctx.entries.get(hit.pivot ? `${hit.pivot}/${anc}` : anc);
+          h.update(`^${anc}\0${((ent?.mode ?? 0o755) & 0o7777).toString(8)}\n`);
+        }
+      }
+      for (const e of ctx.under(hit.e.rel)) {
+        const r = relUnder(hit.e.rel, e.rel);
+        if (r && excluded(hit.relp ? `${hit.relp}/${r}` : r, e.type === "dir")) continue;
+        const d = e.type === "file" ? await ctx.fileDigest(e) : "";
+        h.update(`${r}\0${e.type}\0${(e.mode & 0o7777).toString(8)}\0${e.linkname ?? ""}\0${d}\n`);
+      }
+    }
+    return "sha256:" + h.digest("hex");
   }
 
   private async addUrl(
@@ -1050,6 +1197,36 @@ async function isArchive(host: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/** A context source of COPY/ADD; with --parents, the path kept under the destination. */
+interface CtxHit {
+  e: ContextEntry;
+  relp?: string;
+  pivot?: string;
+}
+
+interface SrcMeta {
+  mode: number;
+  mtime: Date;
+}
+
+/** --parents: `a/./b/c` keeps `b/c` (the part after the `/./` pivot); without one, the whole path. */
+function splitPivot(src: string): { pivot: string; pattern: string } {
+  const clean = (p: string) =>
+    posix
+      .normalize("/" + p)
+      .slice(1)
+      .replace(/\/+$/, "");
+  const i = src.indexOf("/./");
+  if (i < 0) return { pivot: "", pattern: clean(src) };
+  return { pivot: clean(src.slice(0, i)), pattern: clean(src.slice(i + 3)) };
+}
+
+/** `rel` relative to the context path `base` ("" is the root). */
+function relUnder(base: string, rel: string): string {
+  if (!base) return rel;
+  return rel === base ? "" : rel.slice(base.length + 1);
 }
 
 /** Resolves a source path (globs in the last components allowed) inside a mounted filesystem. */
