@@ -25,8 +25,15 @@ import type { ExportedStep } from "./cache-remote.js";
 import { BuildContext } from "./context.js";
 import { copyEntry, mkdirAllInRoot, parseChmod, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
 import { resolveInRoot } from "./fsutil.js";
+import {
+  InstructionError,
+  parseMount,
+  ShellLexError,
+  type Instruction,
+  type Mount,
+} from "../dockerfile/index.js";
 import { loadDockerfile } from "./frontend.js";
-import { findStage, makePlan, type Dockerfile, type Heredoc, type Stage, type Step } from "./plan.js";
+import { makePlan, type Dockerfile, type Heredoc, type Stage, type Step } from "./plan.js";
 import { DEFAULT_PATH, resolveUser, runContainer, type NetworkMode, type RunMount } from "./runner.js";
 import { adoptUpper, diffToLayer, extractLayer, mountOverlay, type Mounted } from "./snapshot.js";
 import type { BuildReporter, StepHandle } from "./progress.js";
@@ -123,33 +130,6 @@ interface StageState {
   steps: ExportedStep[];
 }
 
-const PREDEFINED_PROXY_ARGS = [
-  "HTTP_PROXY",
-  "http_proxy",
-  "HTTPS_PROXY",
-  "https_proxy",
-  "FTP_PROXY",
-  "ftp_proxy",
-  "NO_PROXY",
-  "no_proxy",
-  "ALL_PROXY",
-  "all_proxy",
-];
-
-function platformArgs(target: Platform, build: Platform): Map<string, string> {
-  const fmt = (p: Platform) => `${p.os}/${p.architecture}${p.variant ? "/" + p.variant : ""}`;
-  return new Map([
-    ["TARGETPLATFORM", fmt(target)],
-    ["TARGETOS", target.os],
-    ["TARGETARCH", target.architecture],
-    ["TARGETVARIANT", target.variant ?? ""],
-    ["BUILDPLATFORM", fmt(build)],
-    ["BUILDOS", build.os],
-    ["BUILDARCH", build.architecture],
-    ["BUILDVARIANT", build.variant ?? ""],
-  ]);
-}
-
 function envMap(env: string[] | undefined): Map<string, string> {
   const m = new Map<string, string>();
   for (const e of env ?? []) {
@@ -165,18 +145,6 @@ function envList(m: Map<string, string>): string[] {
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-
-function parseKV(s: string): Map<string, string> {
-  // "type=cache,target=/x,ro" → map; a bare word is key=true
-  const m = new Map<string, string>();
-  for (const part of s.split(",")) {
-    if (!part) continue;
-    const i = part.indexOf("=");
-    if (i < 0) m.set(part.trim().toLowerCase(), "true");
-    else m.set(part.slice(0, i).trim().toLowerCase(), part.slice(i + 1).trim());
-  }
-  return m;
-}
 
 function chomp(h: Heredoc): string {
   if (!h.chomp) return h.content;
@@ -194,16 +162,11 @@ function tailLines(s: string, n: number): string {
 export class Executor {
   private results = new Map<number, Promise<StageResult>>();
   private df!: Dockerfile;
-  private globalArgs = new Map<string, string>();
-  private readonly hostPlatform: Platform;
   private readonly now = new Date().toISOString();
-  private usedArgs = new Set<string>();
   /** Every filesystem step's cache record, all stages (--cache-to mode=max). */
   readonly allSteps: ExportedStep[] = [];
 
-  constructor(private readonly o: ExecuteOptions) {
-    this.hostPlatform = { os: "linux", architecture: o.platform.architecture };
-  }
+  constructor(private readonly o: ExecuteOptions) {}
 
   private get created(): string {
     return this.o.epoch !== undefined ? new Date(this.o.epoch * 1000).toISOString() : this.now;
@@ -212,16 +175,8 @@ export class Executor {
   /** Runs the plan; returns the target stage's result. */
   async execute(df: Dockerfile): Promise<StageResult> {
     this.df = df;
-    const pargs = platformArgs(this.o.platform, this.hostPlatform);
-    for (const a of df.globalArgs) {
-      const v =
-        this.o.buildArgs.get(a.name) ??
-        pargs.get(a.name) ??
-        (a.value !== undefined ? this.o.expander.word(a.value, this.globalArgs) : undefined);
-      if (v !== undefined) this.globalArgs.set(a.name, v);
-      if (this.o.buildArgs.has(a.name)) this.usedArgs.add(a.name);
-    }
-    const plan = makePlan(df, this.o.target, (w) => this.o.expander.word(w, this.globalArgs));
+    // the stage graph, the target and the FROM expansion come from the shared resolver
+    const plan = makePlan(df);
     this.o.reporter.plan(plan.stages.map((s) => s.stage));
     const runStage = (i: number): Promise<StageResult> => {
       let p = this.results.get(i);
@@ -241,21 +196,17 @@ export class Executor {
 
   /** Build args given with --build-arg that no ARG consumed (BuildKit warns about them). */
   unusedBuildArgs(): string[] {
-    return [...this.o.buildArgs.keys()].filter(
-      (k) => !this.usedArgs.has(k) && !PREDEFINED_PROXY_ARGS.includes(k),
-    );
+    return this.df.resolved.unusedBuildArgs;
   }
 
   private async executeStage(
     stage: Stage,
     runStage: (i: number) => Promise<StageResult>,
   ): Promise<StageResult> {
-    const baseRef = this.o.expander.word(stage.base, this.globalArgs);
-    const stagePlatform = stage.platform
-      ? parsePlatformWord(this.o.expander.word(stage.platform, this.globalArgs))
-      : this.o.platform;
+    const baseRef = stage.baseName;
+    const stagePlatform = stage.platformName ? parsePlatformWord(stage.platformName) : this.o.platform;
     let state: StageState;
-    const fromStage = findStage(this.df, baseRef, stage.index);
+    const fromStage = stage.baseStage !== undefined ? this.df.stages[stage.baseStage] : undefined;
     const handle = this.o.reporter.step(stage, -1, `FROM ${baseRef}${stage.name ? ` AS ${stage.name}` : ""}`);
     try {
       if (fromStage) {
@@ -297,7 +248,9 @@ export class Executor {
     const triggers = state.config.config!.OnBuild ?? [];
     state.config.config!.OnBuild = null;
     if (triggers.length) {
-      const fe = loadDockerfile(`FROM scratch\n${triggers.join("\n")}\n`, `ONBUILD trigger of ${baseRef}`);
+      const fe = loadDockerfile(`FROM scratch\n${triggers.join("\n")}\n`, `ONBUILD trigger of ${baseRef}`, {
+        buildArgs: Object.fromEntries(this.o.buildArgs),
+      });
       for (const st of fe.dockerfile.stages[0]!.steps) {
         st.line = stage.line;
         state.stepNo = 0;
@@ -355,6 +308,28 @@ export class Executor {
     return this.o.expander.word(w, this.scope(s));
   }
 
+  /** The step's typed instruction expanded by the shared resolver with the stage's current scope. */
+  private expand<T extends Instruction>(s: StageState, st: { ins: T; line: number }): T {
+    try {
+      return this.df.resolved.expand(st.ins, this.scope(s)) as T;
+    } catch (err) {
+      if (err instanceof ShellLexError || err instanceof InstructionError)
+        throw new BuildError(`${err.message} (line ${st.line})`, undefined, st.line);
+      throw err;
+    }
+  }
+
+  /** A --mount value expanded and checked by the shared parseMount. */
+  private mount(s: StageState, raw: string, line: number): Mount {
+    try {
+      return parseMount(raw, (w) => this.x(s, w));
+    } catch (err) {
+      if (err instanceof InstructionError)
+        throw new BuildError(`RUN --mount=${raw}: ${err.message} (line ${line})`, undefined, line);
+      throw err;
+    }
+  }
+
   private history(s: StageState, createdBy: string, empty: boolean, created?: string) {
     const h: HistoryEntry = {
       created: created ?? s.lastCreated,
@@ -376,63 +351,49 @@ export class Executor {
     switch (st.kind) {
       case "ENV": {
         const parts: string[] = [];
-        for (const kv of st.pairs) {
-          const v = this.x(s, kv.value);
-          s.env.set(kv.key, v);
-          parts.push(`${kv.key}=${v}`);
+        for (const kv of this.expand(s, st).pairs) {
+          s.env.set(kv.key, kv.value);
+          parts.push(`${kv.key}=${kv.value}`);
         }
         cfg.Env = envList(s.env);
         this.history(s, `ENV ${parts.join(" ")}`, true);
         return this.meta(s, label);
       }
       case "ARG": {
-        const parts: string[] = [];
-        for (const a of st.args) {
-          let v: string | undefined;
-          if (this.o.buildArgs.has(a.name)) {
-            v = this.o.buildArgs.get(a.name);
-            this.usedArgs.add(a.name);
-          } else if (a.value !== undefined) v = this.x(s, a.value);
-          else if (this.globalArgs.has(a.name)) v = this.globalArgs.get(a.name);
-          else v = platformArgs(this.o.platform, this.hostPlatform).get(a.name);
-          if (v !== undefined) s.args.set(a.name, v);
-          parts.push(a.value !== undefined ? `${a.name}=${a.value}` : a.name);
-        }
+        // values: --build-arg, else the default, else the global ARG / predefined platform ARG
+        for (const a of this.expand(s, st).args) if (a.value !== undefined) s.args.set(a.key, a.value);
+        const parts = st.ins.args.map((a) => (a.value !== undefined ? `${a.key}=${a.value}` : a.key));
         this.history(s, `ARG ${parts.join(" ")}`, true);
         return this.meta(s, label);
       }
       case "LABEL": {
         cfg.Labels ??= {};
         const parts: string[] = [];
-        for (const kv of st.pairs) {
-          const k = this.x(s, kv.key);
-          const v = this.x(s, kv.value);
-          cfg.Labels[k] = v;
-          parts.push(`${k}=${v}`);
+        for (const kv of this.expand(s, st).pairs) {
+          cfg.Labels[kv.key] = kv.value;
+          parts.push(`${kv.key}=${kv.value}`);
         }
         this.history(s, `LABEL ${parts.join(" ")}`, true);
         return this.meta(s, label);
       }
       case "USER":
-        cfg.User = this.x(s, st.user);
+        cfg.User = this.expand(s, st).user;
         this.history(s, `USER ${cfg.User}`, true);
         return this.meta(s, label);
       case "EXPOSE": {
         cfg.ExposedPorts ??= {};
         const ports: string[] = [];
-        for (const p of st.ports) {
-          for (const w of this.o.expander.words(p, this.scope(s))) {
-            const port = w.includes("/") ? w.toLowerCase() : `${w}/tcp`;
-            cfg.ExposedPorts[port] = {};
-            ports.push(port);
-          }
+        for (const w of this.expand(s, st).ports) {
+          const port = w.includes("/") ? w.toLowerCase() : `${w}/tcp`;
+          cfg.ExposedPorts[port] = {};
+          ports.push(port);
         }
         this.history(s, `EXPOSE map[${ports.map((p) => `${p}:{}`).join(" ")}]`, true);
         return this.meta(s, label);
       }
       case "VOLUME": {
         cfg.Volumes ??= {};
-        const paths = st.paths.map((p) => this.x(s, p));
+        const paths = this.expand(s, st).volumes;
         for (const p of paths) {
           if (!p)
             throw new BuildError(
@@ -446,42 +407,40 @@ export class Executor {
         return this.meta(s, label);
       }
       case "STOPSIGNAL":
-        cfg.StopSignal = this.x(s, st.signal);
+        cfg.StopSignal = this.expand(s, st).signal;
         this.history(s, `STOPSIGNAL ${cfg.StopSignal}`, true);
         return this.meta(s, label);
       case "SHELL":
-        s.shell = st.args;
-        cfg.Shell = st.args;
-        this.history(s, `SHELL [${st.args.map((a) => JSON.stringify(a)).join(" ")}]`, true);
+        s.shell = [...st.ins.shell];
+        cfg.Shell = [...st.ins.shell];
+        this.history(s, `SHELL [${st.ins.shell.map((a) => JSON.stringify(a)).join(" ")}]`, true);
         return this.meta(s, label);
       case "MAINTAINER":
-        s.config.author = st.name;
-        this.history(s, `MAINTAINER ${st.name}`, true);
+        s.config.author = st.ins.maintainer;
+        this.history(s, `MAINTAINER ${st.ins.maintainer}`, true);
         return this.meta(s, label);
       case "ONBUILD":
-        cfg.OnBuild = [...(cfg.OnBuild ?? []), st.expression];
-        this.history(s, `ONBUILD ${st.expression}`, true);
+        cfg.OnBuild = [...(cfg.OnBuild ?? []), st.ins.expression];
+        this.history(s, `ONBUILD ${st.ins.expression}`, true);
         return this.meta(s, label);
       case "HEALTHCHECK": {
-        if (st.test === null || (st.test.length === 1 && st.test[0]!.toUpperCase() === "NONE"))
-          cfg.Healthcheck = { Test: ["NONE"] };
-        else {
-          const dur = (v?: string) => (v ? parseDuration(v) : undefined);
+        const hc = st.ins;
+        if (hc.test[0] === "NONE") cfg.Healthcheck = { Test: ["NONE"] };
+        else
           cfg.Healthcheck = {
-            Test: st.shell ? ["CMD-SHELL", st.test.join(" ")] : ["CMD", ...st.test],
-            ...(st.interval ? { Interval: dur(st.interval) } : {}),
-            ...(st.timeout ? { Timeout: dur(st.timeout) } : {}),
-            ...(st.startPeriod ? { StartPeriod: dur(st.startPeriod) } : {}),
-            ...(st.startInterval ? { StartInterval: dur(st.startInterval) } : {}),
-            ...(st.retries ? { Retries: Number(st.retries) } : {}),
+            Test: [...hc.test],
+            ...(hc.interval ? { Interval: hc.interval } : {}),
+            ...(hc.timeout ? { Timeout: hc.timeout } : {}),
+            ...(hc.startPeriod ? { StartPeriod: hc.startPeriod } : {}),
+            ...(hc.startInterval ? { StartInterval: hc.startInterval } : {}),
+            ...(hc.retries ? { Retries: hc.retries } : {}),
           };
-        }
         this.history(s, `HEALTHCHECK &{${JSON.stringify(cfg.Healthcheck.Test)}}`, true);
         return this.meta(s, label);
       }
       case "ENTRYPOINT":
       case "CMD": {
-        const args = st.shell ? [...s.shell, st.args.join(" ")] : st.args;
+        const args = st.ins.shell ? [...s.shell, st.ins.command.join(" ")] : [...st.ins.command];
         if (st.kind === "CMD") {
           cfg.Cmd = args;
           s.cmdSet = true;
@@ -493,7 +452,7 @@ export class Executor {
         return this.meta(s, label);
       }
       case "WORKDIR": {
-        let wd = this.x(s, st.path);
+        let wd = this.expand(s, st).path;
         if (!wd.startsWith("/")) wd = posix.join(cfg.WorkingDir || "/", wd);
         wd = posix.normalize(wd);
         cfg.WorkingDir = wd;
@@ -656,29 +615,29 @@ export class Executor {
     }
     const secretFiles: string[] = [];
     for (const raw of st.mounts) {
-      const m = parseKV(this.x(s, raw));
-      const type = m.get("type") ?? "bind";
-      const target = m.get("target") ?? m.get("dst") ?? m.get("destination");
+      const m = this.mount(s, raw, st.line);
+      const type = m.type;
+      const target = m.target;
       const resolveTarget = (t: string) => (t.startsWith("/") ? t : posix.join(cfg.WorkingDir || "/", t));
       if (type === "cache") {
         if (!target)
           throw new BuildError(`RUN --mount=type=cache needs target= (line ${st.line})`, undefined, st.line);
-        const id = m.get("id") ?? resolveTarget(target);
+        const id = m.id || resolveTarget(target);
         const dir = join(this.o.store.mounts, createHash("sha256").update(id).digest("hex").slice(0, 32));
         const fresh = !(await stat(dir).catch(() => undefined));
         await mkdir(dir, { recursive: true });
         if (fresh) {
-          const mode = m.get("mode") ? parseInt(m.get("mode")!, 8) : 0o755;
+          const mode = m.mode ?? 0o755;
           await import("node:fs/promises").then((fs) => fs.chmod(dir, mode));
-          const uid = Number(m.get("uid") ?? 0);
-          const gid = Number(m.get("gid") ?? 0);
+          const uid = m.uid ?? 0;
+          const gid = m.gid ?? 0;
           await import("node:fs/promises").then((fs) => fs.chown(dir, uid, gid));
         }
         mounts.push({
           type: "bind",
           source: dir,
           destination: resolveTarget(target),
-          readonly: m.get("readonly") === "true" || m.get("ro") === "true",
+          readonly: m.readOnly,
         });
         mountKeys.push(["cache", id, resolveTarget(target)]);
       } else if (type === "tmpfs") {
@@ -687,7 +646,7 @@ export class Executor {
         mounts.push({ type: "tmpfs", destination: resolveTarget(target) });
         mountKeys.push(["tmpfs", resolveTarget(target)]);
       } else if (type === "secret") {
-        const id = m.get("id") ?? (target ? posix.basename(target) : undefined);
+        const id = m.id || (target ? posix.basename(target) : undefined);
         if (!id)
           throw new BuildError(
             `RUN --mount=type=secret needs id= or target= (line ${st.line})`,
@@ -697,7 +656,7 @@ export class Executor {
         const sec = this.o.secrets.find((x) => x.id === id);
         const dest = target ? resolveTarget(target) : `/run/secrets/${id}`;
         if (!sec) {
-          if (m.get("required") === "true")
+          if (m.required)
             throw new BuildError(
               `secret ${id} not found: pass it with --secret id=${id},src=FILE`,
               undefined,
@@ -716,8 +675,8 @@ export class Executor {
       } else if (type === "bind") {
         if (!target)
           throw new BuildError(`RUN --mount=type=bind needs target= (line ${st.line})`, undefined, st.line);
-        const source = m.get("source") ?? m.get("src") ?? "/";
-        const from = m.get("from");
+        const source = m.source ?? "/";
+        const from = m.from;
         let host: string;
         let key: string;
         if (from) {
@@ -740,7 +699,7 @@ export class Executor {
           type: "bind",
           source: host,
           destination: resolveTarget(target),
-          readonly: !(m.get("rw") === "true" || m.get("readwrite") === "true"),
+          readonly: m.readOnly,
         });
         mountKeys.push(["bind", key, source, resolveTarget(target)]);
       } else throw new BuildError(`RUN --mount type=${type} is not supported`, undefined, st.line);
@@ -810,7 +769,9 @@ export class Executor {
     fromWord: string,
   ): Promise<{ root: string; key: string; release: () => Promise<void> }> {
     const from = this.x(s, fromWord);
-    const stage = findStage(this.df, from, s.stage.index);
+    const ref = this.df.resolved.stageRef(from);
+    if ("error" in ref) throw new BuildError(`${ref.error} (--from=${from})`);
+    const stage = "stage" in ref ? this.df.stages[ref.stage] : undefined;
     let layers: LayerRecord[];
     let openers: Map<string, () => Promise<Readable>>;
     let key: string;
@@ -1276,20 +1237,6 @@ function parsePlatformWord(p: string): Platform {
   if (!os || !architecture)
     throw new DockyardError("USAGE", `invalid platform ${JSON.stringify(p)}: want os/arch[/variant]`);
   return { os, architecture, ...(variant ? { variant } : {}) };
-}
-
-/** Go duration ("30s", "1m30s", "500ms") → nanoseconds. */
-export function parseDuration(v: string): number {
-  const re = /([0-9.]+)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let matched = "";
-  for (const m of v.matchAll(re)) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    matched += m[0];
-  }
-  if (matched !== v) throw new DockyardError("USAGE", `invalid duration ${JSON.stringify(v)}`);
-  return Math.round(total);
 }
 
 export type { ContainerConfig };

@@ -1,7 +1,9 @@
-// The build plan: stages as a graph (FROM <stage>, COPY --from, RUN --mount from=) → the stages the
-// target needs, in dependency order. Instructions keep their words unexpanded: the executor
-// expands them with the stage's ARG/ENV scope when it reaches them.
-import { DockyardError } from "../image/errors.js";
+// The build plan: the executor's view of the stages and steps the front end (frontend.ts) makes from
+// the shared instruction layer (src/dockerfile), and the stages the target needs in dependency
+// order (the shared stage graph). Steps keep their words unexpanded: the executor expands them with
+// the stage's ARG/ENV scope (a base image's ENV included) through the shared expander when it
+// reaches them.
+import type { Instruction, ResolvedDockerfile } from "../dockerfile/index.js";
 
 export interface Heredoc {
   name: string;
@@ -10,30 +12,47 @@ export interface Heredoc {
   chomp: boolean;
 }
 
-export interface KV {
-  key: string;
-  value: string;
-}
-
 interface Base {
   line: number;
   /** The instruction as written (first line), for messages and history. */
   original: string;
 }
 
+type Typed<K extends Instruction["kind"]> = Extract<Instruction, { kind: K }>;
+
+/** Instructions that change only the image config: the executor reads them from the typed instruction. */
+type MetaKind =
+  | "ENV"
+  | "LABEL"
+  | "ARG"
+  | "WORKDIR"
+  | "USER"
+  | "EXPOSE"
+  | "VOLUME"
+  | "STOPSIGNAL"
+  | "HEALTHCHECK"
+  | "SHELL"
+  | "ENTRYPOINT"
+  | "CMD"
+  | "ONBUILD"
+  | "MAINTAINER";
+
 export type Step =
   | (Base & {
       kind: "RUN";
+      /** The shared typed instruction (unexpanded) this step comes from. */
+      ins: Typed<"RUN">;
       /** Shell form: one command string in `args[0]`; exec form: the argv. */
       shell: boolean;
       args: string[];
       heredocs: Heredoc[];
-      /** Raw flag values: --mount=…, --network=…, --security=… */
+      /** --mount values as written (the executor expands and checks them with the shared parseMount). */
       mounts: string[];
       network?: string;
     })
   | (Base & {
       kind: "COPY" | "ADD";
+      ins: Typed<"COPY" | "ADD">;
       sources: string[];
       dest: string;
       heredocs: Heredoc[];
@@ -46,27 +65,7 @@ export type Step =
       parents?: boolean;
       exclude?: string[];
     })
-  | (Base & { kind: "ENV" | "LABEL"; pairs: KV[] })
-  | (Base & { kind: "ARG"; args: { name: string; value?: string }[] })
-  | (Base & { kind: "WORKDIR"; path: string })
-  | (Base & { kind: "USER"; user: string })
-  | (Base & { kind: "EXPOSE"; ports: string[] })
-  | (Base & { kind: "VOLUME"; paths: string[] })
-  | (Base & { kind: "STOPSIGNAL"; signal: string })
-  | (Base & {
-      kind: "HEALTHCHECK";
-      test: string[] | null;
-      shell: boolean;
-      interval?: string;
-      timeout?: string;
-      startPeriod?: string;
-      startInterval?: string;
-      retries?: string;
-    })
-  | (Base & { kind: "SHELL"; args: string[] })
-  | (Base & { kind: "ENTRYPOINT" | "CMD"; shell: boolean; args: string[] })
-  | (Base & { kind: "ONBUILD"; expression: string })
-  | (Base & { kind: "MAINTAINER"; name: string });
+  | { [K in MetaKind]: Base & { kind: K; ins: Typed<K> } }[MetaKind];
 
 export interface Stage {
   index: number;
@@ -75,17 +74,23 @@ export interface Stage {
   /** The FROM image word, unexpanded. */
   base: string;
   platform?: string;
+  /** The FROM image after expansion with the global ARGs (the shared resolver's). */
+  baseName: string;
+  /** FROM --platform after expansion. */
+  platformName?: string;
+  /** The earlier stage this one builds on (`FROM builder`). */
+  baseStage?: number;
   line: number;
   original: string;
   steps: Step[];
 }
 
 export interface Dockerfile {
-  /** ARGs before the first FROM. */
-  globalArgs: { name: string; value?: string }[];
   stages: Stage[];
   /** Parser directives (syntax, escape, check). */
   directives?: Record<string, string>;
+  /** The shared resolver's output: stage graph, target, expansion of instructions. */
+  resolved: ResolvedDockerfile;
 }
 
 export interface StagePlan {
@@ -100,80 +105,12 @@ export interface Plan {
   target: Stage;
 }
 
-/** Finds a stage by name or index (as COPY --from and FROM accept). */
-export function findStage(df: Dockerfile, ref: string, before: number): Stage | undefined {
-  const lower = ref.toLowerCase();
-  const byName = df.stages.find((s) => s.index < before && s.name === lower);
-  if (byName) return byName;
-  if (/^[0-9]+$/.test(ref)) {
-    const i = Number(ref);
-    if (i < before) return df.stages[i];
-  }
-  return undefined;
-}
-
-function mountFrom(raw: string): string | undefined {
-  for (const part of raw.split(",")) {
-    const [k, v] = part.split("=", 2);
-    if (k?.trim().toLowerCase() === "from" && v) return v.trim();
-  }
-  return undefined;
-}
-
-/**
- * Stage references of a stage. `expandWord` expands ARGs in FROM/--from words (global ARGs only,
- * as BuildKit does for FROM; --from may use stage ARGs: expanded by the executor as well).
- */
-export function stageDeps(df: Dockerfile, stage: Stage, expandWord: (w: string) => string): number[] {
-  const deps = new Set<number>();
-  const base = findStage(df, expandWord(stage.base), stage.index);
-  if (base) deps.add(base.index);
-  for (const st of stage.steps) {
-    let ref: string | undefined;
-    if ((st.kind === "COPY" || st.kind === "ADD") && st.from) ref = st.from;
-    if (st.kind === "RUN") for (const m of st.mounts) ref ??= mountFrom(m);
-    if (st.kind === "RUN")
-      for (const m of st.mounts) {
-        const r = mountFrom(m);
-        if (r) {
-          const s = findStage(df, expandWord(r), stage.index);
-          if (s) deps.add(s.index);
-        }
-      }
-    if (ref) {
-      const s = findStage(df, expandWord(ref), stage.index);
-      if (s) deps.add(s.index);
-    }
-  }
-  return [...deps];
-}
-
-/** Selects the target (by name; default the last stage) and the stages it needs; the rest are skipped. */
-export function makePlan(
-  df: Dockerfile,
-  target: string | undefined,
-  expandWord: (w: string) => string,
-): Plan {
-  if (df.stages.length === 0)
-    throw new DockyardError("MANIFEST_INVALID", "the Dockerfile has no FROM instruction");
-  let t: Stage | undefined;
-  if (target) {
-    t = df.stages.find((s) => s.name === target.toLowerCase());
-    if (!t)
-      throw new DockyardError(
-        "NOT_FOUND",
-        `target stage "${target}" could not be found (stages: ${df.stages.map((s) => s.name ?? s.index).join(", ")})`,
-      );
-  } else t = df.stages[df.stages.length - 1]!;
-  const needed = new Map<number, StagePlan>();
-  const visit = (s: Stage, path: number[]) => {
-    if (needed.has(s.index)) return;
-    if (path.includes(s.index))
-      throw new DockyardError("MANIFEST_INVALID", `circular stage dependency at line ${s.line}`);
-    const deps = stageDeps(df, s, expandWord);
-    for (const d of deps) visit(df.stages[d]!, [...path, s.index]);
-    needed.set(s.index, { stage: s, deps });
-  };
-  visit(t, []);
-  return { stages: [...needed.values()], target: t };
+/** The stages the target needs, from the shared stage graph (src/dockerfile's resolveDockerfile). */
+export function makePlan(df: Dockerfile): Plan {
+  const r = df.resolved;
+  const stages = r.needed.map((i) => ({
+    stage: df.stages[i]!,
+    deps: [...new Set(r.stages[i]!.deps.flatMap((d) => (d.to === undefined ? [] : [d.to])))],
+  }));
+  return { stages, target: df.stages[r.target]! };
 }

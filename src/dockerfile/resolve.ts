@@ -117,6 +117,15 @@ export interface ResolvedDockerfile {
   errors: ParseError[];
   /** Build args that no ARG in a needed stage (or the global scope) declares. */
   unusedBuildArgs: string[];
+  /**
+   * Expand one instruction of a stage with the variables visible before it (`env`: the stage's ARG
+   * and ENV values, e.g. with a base image's ENV that only the build knows), exactly as the static
+   * pass does (ARG defaults from the global scope and `--build-arg`s included). Throws
+   * `InstructionError` or `ShellLexError`; variables that were not set go to `unmatched` if given.
+   */
+  expand(ins: Instruction, env: ReadonlyMap<string, string>, unmatched?: Set<string>): Instruction;
+  /** What a `--from` / `from=` word (expanded) names: a stage by name or index, or an image. */
+  stageRef(from: string): { stage: number } | { image: string } | { error: string };
 }
 
 const NODE_ARCH: Record<string, string> = {
@@ -158,6 +167,13 @@ class Expander {
     const r = this.lex.process(w, mapEnv(env));
     for (const u of r.unmatched) this.unmatched.add(u);
     return r.result;
+  }
+  /** Expand and split into words (BuildKit's ProcessWords: EXPOSE). */
+  words(w: string, env: ReadonlyMap<string, string>): string[] {
+    if (!needsLex(w, this.lex.escape)) return w.split(/[ \t\r\n]+/).filter((x) => x !== "");
+    const r = this.lex.process(w, mapEnv(env));
+    for (const u of r.unmatched) this.unmatched.add(u);
+    return r.words;
   }
   raw(w: string, env: ReadonlyMap<string, string>): string {
     if (w.indexOf("$") < 0) return w;
@@ -312,7 +328,8 @@ export function resolveDockerfile(model: DockerfileModel, options: ResolveOption
       if (ex.unmatched.size > 0) ex.unmatched = new Set();
       const ri = new LazyResolvedInstruction(ins, envLog, envLog.log.length);
       try {
-        ri.expanded = expandInstruction(ins, envLog, ex, ctx);
+        ri.expanded = expandInstruction(ins, envLog.live, ex, ctx);
+        applyEffects(ri.expanded, envLog);
       } catch (e) {
         if (!(e instanceof ShellLexError || e instanceof InstructionError)) throw e;
         ri.error = e.message;
@@ -327,19 +344,21 @@ export function resolveDockerfile(model: DockerfileModel, options: ResolveOption
   }
 
   // references from COPY --from and RUN --mount from= (any stage, by name or index, or an image)
-  const refer = (rs: ResolvedStage, ins: Instruction, kind: "copy" | "mount", from: string) => {
-    const lower = from.toLowerCase();
-    let to = byName.get(lower);
-    if (to === undefined && /^\d+$/.test(from)) {
+  const stageRef = (from: string): { stage: number } | { image: string } | { error: string } => {
+    const to = byName.get(from.toLowerCase());
+    if (to !== undefined) return { stage: to };
+    if (/^\d+$/.test(from)) {
       const i = Number(from);
-      if (i >= stages.length) {
-        errors.push({ message: `invalid stage index ${i}`, range: ins.range });
-        return;
-      }
-      to = i;
+      if (i >= stages.length) return { error: `invalid stage index ${i}` };
+      return { stage: i };
     }
-    if (to !== undefined) rs.deps.push({ kind, from: rs.index, to, instruction: ins });
-    else rs.deps.push({ kind, from: rs.index, image: from, instruction: ins });
+    return { image: from };
+  };
+  const refer = (rs: ResolvedStage, ins: Instruction, kind: "copy" | "mount", from: string) => {
+    const r = stageRef(from);
+    if ("error" in r) errors.push({ message: r.error, range: ins.range });
+    else if ("stage" in r) rs.deps.push({ kind, from: rs.index, to: r.stage, instruction: ins });
+    else rs.deps.push({ kind, from: rs.index, image: r.image, instruction: ins });
   };
   for (const rs of stages) {
     for (const ri of rs.instructions) {
@@ -399,7 +418,24 @@ export function resolveDockerfile(model: DockerfileModel, options: ResolveOption
   const predefined = new Set<string>([...PLATFORM_ARGS, ...PROXY_ARGS]);
   const unusedBuildArgs = Object.keys(buildArgs).filter((k) => !declared.has(k) && !predefined.has(k));
 
-  return { model, globalArgs: global, stages, byName, target, needed, edges, errors, unusedBuildArgs };
+  const expand = (ins: Instruction, env: ReadonlyMap<string, string>, unmatched?: Set<string>) => {
+    const x = new Expander(model.parse.escape);
+    if (unmatched) x.unmatched = unmatched;
+    return expandInstruction(ins, env, x, ctx);
+  };
+  return {
+    model,
+    globalArgs: global,
+    stages,
+    byName,
+    target,
+    needed,
+    edges,
+    errors,
+    unusedBuildArgs,
+    expand,
+    stageRef,
+  };
 }
 
 /** The stages `target` needs, dependencies before dependents, `target` last. */
@@ -423,15 +459,23 @@ interface ArgContext {
   declared: Set<string>;
 }
 
-function expandInstruction(ins: Instruction, envLog: EnvLog, ex: Expander, ctx: ArgContext): Instruction {
-  const env = envLog.live;
+/** What an expanded ENV or ARG sets for the instructions after it. */
+function applyEffects(e: Instruction, envLog: EnvLog): void {
+  if (e.kind === "ENV") for (const p of e.pairs) envLog.set(p.key, p.value);
+  // all ARG values are expanded with the environment from before the instruction
+  else if (e.kind === "ARG") for (const a of e.args) if (a.value !== undefined) envLog.set(a.key, a.value);
+}
+
+function expandInstruction(
+  ins: Instruction,
+  env: ReadonlyMap<string, string>,
+  ex: Expander,
+  ctx: ArgContext,
+): Instruction {
   const w = (s: string) => ex.word(s, env);
   switch (ins.kind) {
-    case "ENV": {
-      const pairs = ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) }));
-      for (const p of pairs) envLog.set(p.key, p.value);
-      return { ...ins, pairs };
-    }
+    case "ENV":
+      return { ...ins, pairs: ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) })) };
     case "LABEL":
       return { ...ins, pairs: ins.pairs.map((p) => ({ ...p, key: w(p.key), value: w(p.value) })) };
     case "ARG": {
@@ -444,8 +488,6 @@ function expandInstruction(ins: Instruction, envLog: EnvLog, ex: Expander, ctx: 
         if (ctx.has(key)) v = ctx.buildArgs[key];
         args.push(v === undefined ? { key } : { key, value: v });
       }
-      // all values are expanded with the environment from before the instruction
-      for (const a of args) if (a.value !== undefined) envLog.set(a.key, a.value);
       return { ...ins, args };
     }
     case "ADD":
@@ -464,7 +506,7 @@ function expandInstruction(ins: Instruction, envLog: EnvLog, ex: Expander, ctx: 
       return c;
     }
     case "EXPOSE":
-      return { ...ins, ports: ins.ports.map(w) };
+      return { ...ins, ports: ins.ports.flatMap((p) => ex.words(p, env)) };
     case "USER":
       return { ...ins, user: w(ins.user) };
     case "WORKDIR":

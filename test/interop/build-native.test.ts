@@ -106,7 +106,7 @@ test(
     if (skipped(t)) return;
     const bad = await build(await context(`FROM ${BASE}\nRUN true\nFROMM nothing\n`));
     assert.equal(bad.code, 3, bad.stderr);
-    assert.match(bad.stderr, /:3: unknown instruction: FROMM/);
+    assert.match(bad.stderr, /:3:1: unknown instruction: FROMM/);
     const missing = await build(await context(`FROM ${BASE}\n\nCOPY nothere.txt /x\n`));
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /line 3/);

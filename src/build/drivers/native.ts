@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DockyardError } from "../../image/errors.js";
-import { hostPlatform } from "../../image/platform.js";
+import { formatPlatform, hostPlatform } from "../../image/platform.js";
 import type { Platform } from "../../image/manifest.js";
 import { LocalStore, dockyardHome } from "../../image/transports/store.js";
 import { BuildStore } from "../cache.js";
@@ -49,7 +49,12 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   } catch {
     throw new DockyardError("NOT_FOUND", `cannot read the Dockerfile ${dockerfilePath}: use -f to name it`);
   }
-  const fe = loadDockerfile(text, opts.dockerfile ? opts.dockerfile : "Dockerfile");
+  const platform: Platform = opts.platform ?? hostPlatform();
+  const fe = loadDockerfile(text, opts.dockerfile ? opts.dockerfile : "Dockerfile", {
+    buildArgs: opts.buildArgs,
+    target: opts.target,
+    platform: formatPlatform(platform),
+  });
   if (opts.check || fe.dockerfile.directives?.check !== undefined) {
     const failed = await runBuildChecks(
       text,
@@ -80,7 +85,6 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     dockerfile: dockerfilePath,
     cacheDir: store.statcache,
   });
-  const platform: Platform = opts.platform ?? hostPlatform();
   const resolver = new StoreResolver({
     store: localStore,
     insecureRegistries: opts.insecureRegistries,
