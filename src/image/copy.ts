@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { pipeline, Transform, type Readable } from "node:stream";
 import { DockyardError, isDockyardError } from "./errors.js";
 import { digestOf, VerifyingStream } from "./digest.js";
 import { isImageManifestMediaType, isIndexMediaType, MediaType } from "./media-types.js";
@@ -32,7 +32,13 @@ export interface CopyOptions {
   progress?: Progress;
   /** Attempts per blob on network errors (default 3). */
   retries?: number;
-  /** Hook for trust: called with the top manifest before anything is written. */
+  /**
+   * Hook for trust, called with the top manifest. While it runs, copy already fetches: blob bytes
+   * stream into the target's temporary files. But nothing is committed before it resolves: each
+   * blob's stream ends only then (so no blob becomes visible), nothing is mounted, no manifest is
+   * written, and sequential targets (tar streams, the daemon) get no byte before it. A rejection
+   * stops the copy with its error; the target removes its temporary files.
+   */
   verify?: (req: VerifyRequest) => Promise<void>;
 }
 
@@ -157,6 +163,8 @@ export async function copy(
     bytesCopied: 0,
   };
   const inflight = new Map<string, Promise<void>>();
+  /** The verify hook's verdict (see CopyOptions.verify): every commit waits for it. */
+  let verified: Promise<void> | undefined;
 
   const copyBlobOnce = async (desc: Descriptor, kind: string): Promise<void> => {
     if (isForeign(desc)) return; // foreign layers stay where their urls say
@@ -173,6 +181,7 @@ export async function copy(
       source.origin.registry === target.origin.registry &&
       source.origin.repository !== target.origin.repository
     ) {
+      await verified;
       if (await target.mountBlob(desc, source.origin)) {
         result.blobsMounted++;
         progress.task(desc.digest, label, desc.size).finish(`mounted from ${source.origin.repository}`);
@@ -190,7 +199,7 @@ export async function copy(
           task.advance(c.length);
         });
         raw.pause();
-        await target.writeBlob(desc, raw);
+        await target.writeBlob(desc, verified ? gated(raw, verified) : raw);
         result.blobsCopied++;
         result.bytesCopied += sent;
         task.finish("done");
@@ -231,6 +240,7 @@ export async function copy(
     } else {
       await Promise.all(blobs.map((b, i) => copyBlob(b, i === 0 ? "config" : "layer")));
     }
+    await verified;
     const written = await target.writeManifest(ref, bytes, mediaType, { top });
     if (written.digest !== desc.digest)
       throw new DockyardError(
@@ -261,13 +271,18 @@ export async function copy(
         else await copyImage(child, c.bytes, c.manifest, c.mediaType, undefined, false);
       }),
     );
+    await verified;
     return target.writeManifest(ref, bytes, mediaType, { top });
   };
 
   {
     let desc = await source.resolve(sourceRef);
     let top = await fetchCheckedManifest(source, desc);
-    if (opts.verify) await opts.verify({ source, ref: sourceRef, descriptor: desc, manifest: top.bytes });
+    if (opts.verify) {
+      verified = opts.verify({ source, ref: sourceRef, descriptor: desc, manifest: top.bytes });
+      verified.catch(() => {}); // awaited before every commit; this only marks it handled
+      if (target.sequential) await verified;
+    }
     const wanted = opts.platform ?? hostPlatform();
     while (isIndex(top.manifest) && (!opts.allPlatforms || target.acceptsIndex === false)) {
       if (opts.allPlatforms)
@@ -287,6 +302,20 @@ export async function copy(
     }
     return result;
   }
+}
+
+/**
+ * `raw` passed through, but its end held until `until` resolves: a target consuming it cannot
+ * commit the blob before then. When `until` rejects, the stream fails at once with that error.
+ */
+function gated(raw: Readable, until: Promise<void>): Readable {
+  const gate = new Transform({
+    transform: (chunk, _enc, cb) => cb(null, chunk),
+    flush: (cb) => void until.then(() => cb(), cb),
+  });
+  until.catch((err: Error) => gate.destroy(err));
+  pipeline(raw, gate, () => {}); // an error on either side destroys the other
+  return gate;
 }
 
 /**

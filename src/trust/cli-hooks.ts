@@ -1,7 +1,12 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import type { FlagSpec } from "../cli/args.js";
-import { DockyardError } from "../image/errors.js";
+import type { CopyOptions } from "../image/copy.js";
+import { digestOf, type Digest } from "../image/digest.js";
+import { DockyardError, isDockyardError } from "../image/errors.js";
 import type { TransportSpec } from "../image/transports/index.js";
-import type { Digest } from "../image/digest.js";
+import type { VerifiedImage } from "./index.js";
 
 /**
  * The small seams by which the move room's push/pull/copy commands use content trust. Kept
@@ -24,7 +29,93 @@ export const SIGN_FLAG: FlagSpec = {
 };
 
 /**
- * For `pull --verify` / `copy --verify`: a docker:// source named by tag becomes the same
+ * Where the client trust policy is, if there is one: $DOCKYARD_POLICY, else
+ * $XDG_CONFIG_HOME/dockyard/policy.yaml (~/.config/…) when it exists. Checked without loading the
+ * signatures library, so a Notary-only `--verify` does not pay for it.
+ */
+export function clientPolicyPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.DOCKYARD_POLICY) return env.DOCKYARD_POLICY;
+  const def = join(env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "dockyard", "policy.yaml");
+  return existsSync(def) ? def : undefined;
+}
+
+type VerifyHook = NonNullable<CopyOptions["verify"]>;
+
+/** The first copy's manifest is not the one signed for the tag (the tag moved in the registry). */
+class NotTheSignedManifest extends Error {}
+
+function pinned(spec: TransportSpec, digest: string): TransportSpec {
+  const ref = spec.reference!;
+  return {
+    ...spec,
+    ref: `${ref.registry}/${ref.repository}@${digest}`,
+    reference: { ...ref, tag: undefined, digest: digest as typeof ref.digest },
+  };
+}
+
+function checkSigned(v: VerifiedImage, manifest: Uint8Array, descriptorDigest: string): boolean {
+  return descriptorDigest === v.digest && digestOf(manifest) === v.digest && manifest.length === v.size;
+}
+
+/**
+ * `pull --verify` / `copy --verify`: runs `copy(src, verify)` with content trust.
+ *
+ * Notary (no trust policy file): the TUF update for the tag starts at once and runs while the copy
+ * resolves the tag and starts fetching; the copy's verify hook makes every commit wait for it (see
+ * CopyOptions.verify) and refuses a manifest other than the signed one (digest and size). So
+ * nothing reaches the destination unverified, and the update's round trips overlap the pull's.
+ * When the registry's tag does not name the signed manifest (moved, or missing), the copy is
+ * re-run pinned to the signed digest, as docker does: the signed content is what arrives.
+ * With a trust policy file: verified first (signatures.verifyWithPolicy), then copied by digest.
+ */
+export async function verifiedTransfer<T>(
+  spec: TransportSpec,
+  copy: (src: TransportSpec, verify?: VerifyHook) => Promise<T>,
+  info?: (line: string) => void,
+): Promise<T> {
+  if (spec.kind !== "docker" || !spec.reference) {
+    throw new DockyardError("USAGE", "--verify applies to registry (docker://) sources only");
+  }
+  if (clientPolicyPath()) return copy(await verifiedSource(spec, info));
+  const ref = spec.reference;
+  if (!ref.tag) {
+    if (ref.digest) return copy(spec); // by digest: content-addressed already
+    throw new DockyardError("USAGE", "--verify needs a tag to look up in the trust data");
+  }
+  const pending = import("./index.js").then((t) => t.verifyTag(ref));
+  pending.catch(() => {}); // awaited below on every path; this only marks it handled
+  const announce = (v: VerifiedImage) => info?.(`trust: ${v.reference} is signed (${v.role}): ${v.digest}`);
+  let manifestSeen = false;
+  try {
+    return await copy(spec, async ({ descriptor, manifest }) => {
+      manifestSeen = true;
+      const v = await pending;
+      if (!checkSigned(v, manifest, descriptor.digest)) throw new NotTheSignedManifest();
+      announce(v);
+    });
+  } catch (err) {
+    // A failed verification is the answer, whatever else went wrong meanwhile.
+    const v = await pending;
+    const moved = err instanceof NotTheSignedManifest;
+    if (!moved && !(isDockyardError(err, "MANIFEST_UNKNOWN") && !manifestSeen)) throw err;
+    announce(v);
+    info?.(
+      `trust: the registry's ${ref.tag} is ${moved ? "not the signed manifest" : "missing"}; copying the signed ${v.digest}`,
+    );
+    return copy(pinned(spec, v.digest), async ({ descriptor, manifest }) => {
+      if (!checkSigned(v, manifest, descriptor.digest)) {
+        const { TrustError } = await import("./tuf/errors.js");
+        throw new TrustError(
+          "integrity",
+          `${v.reference}: the registry's manifest for ${v.digest} is ${digestOf(manifest)} (${manifest.length} bytes), not the signed one (${v.size} bytes): tampered`,
+        );
+      }
+    });
+  }
+}
+
+/**
+ * For `pull --verify` / `copy --verify` before the copy (see verifiedTransfer): a docker:// source named by tag becomes the same
  * repository at the digest signed for that tag (TUF-verified). A tag moved in the registry
  * therefore still yields the signed content, and copy checks the manifest against the digest.
  */
@@ -38,15 +129,12 @@ export async function verifiedSource(
   const ref = spec.reference;
   // A trust policy file (--policy/$DOCKYARD_POLICY/~/.config/dockyard/policy.yaml) decides which
   // kinds (notary, gpg, sigstore) this repository needs; without one, --verify means Notary.
-  const sig = await import("./signatures/hooks.js");
-  const policy = await sig.clientPolicy();
-  if (policy) {
+  const policyPath = clientPolicyPath();
+  const sig = policyPath ? await import("./signatures/hooks.js") : undefined;
+  const policy = policyPath ? await sig!.clientPolicy(policyPath) : undefined;
+  if (sig && policy) {
     const digest = await sig.verifyWithPolicy(ref, policy, { ...(info ? { info } : {}) });
-    return {
-      ...spec,
-      ref: `${ref.registry}/${ref.repository}@${digest}`,
-      reference: { ...ref, tag: undefined, digest: digest as typeof ref.digest },
-    };
+    return pinned(spec, digest);
   }
   if (!ref.tag) {
     if (ref.digest) return spec; // by digest: content-addressed already
@@ -55,11 +143,7 @@ export async function verifiedSource(
   const { verifyTag } = await import("./index.js");
   const v = await verifyTag(ref);
   info?.(`trust: ${v.reference} is signed (${v.role}): ${v.digest}`);
-  return {
-    ...spec,
-    ref: `${ref.registry}/${ref.repository}@${v.digest}`,
-    reference: { ...ref, tag: undefined, digest: v.digest as typeof ref.digest },
-  };
+  return pinned(spec, v.digest);
 }
 
 /** For `push --sign`: signs the destination's tag with the pushed manifest's digest and size. */

@@ -28,7 +28,7 @@ import {
 import { ArchiveSource } from "../../image/transports/archive.js";
 import { createProgress, formatBytes, type Progress } from "../../util/progress.js";
 import { tempPathFor } from "../../util/fs.js";
-import { SIGN_FLAG, VERIFY_FLAG } from "../../trust/cli-hooks.js";
+import { SIGN_FLAG, VERIFY_FLAG, verifiedTransfer } from "../../trust/cli-hooks.js";
 
 const progressFlag: FlagSpec = {
   name: "progress",
@@ -119,12 +119,14 @@ async function transfer(
   args: ParsedArgs,
   progress: Progress,
   extra: OpenOptions = {},
+  verify?: CopyOptions["verify"],
 ): Promise<CopyResult> {
   const opts = { ...openOpts(args), ...extra };
   const { source, ref } = await openSource(src, opts);
   try {
     const { target, ref: tref } = await openTarget(dst, opts);
-    return await guardedTarget(target, () => copy(source, ref, target, tref, copyOpts(args, progress)));
+    const co = { ...copyOpts(args, progress), ...(verify ? { verify } : {}) };
+    return await guardedTarget(target, () => copy(source, ref, target, tref, co));
   } finally {
     await source.close?.();
   }
@@ -203,13 +205,14 @@ Examples:
     const [a, b] = need(args, 2, "SOURCE and DESTINATION");
     const progress = progressFor(args, io);
     return finish(progress, async () => {
-      let src = parseTransport(a!);
-      if (args.flags.verify === true && src.kind === "docker") {
-        const { verifiedSource } = await import("../../trust/cli-hooks.js");
-        src = await verifiedSource(src, (l) => progress.info(l));
-      }
+      const src = parseTransport(a!);
       const dst = parseTransport(b!);
-      const r = await transfer(src, dst, args, progress);
+      const run = (s: TransportSpec, verify?: CopyOptions["verify"]) =>
+        transfer(s, dst, args, progress, {}, verify);
+      const r =
+        args.flags.verify === true && src.kind === "docker"
+          ? await verifiedTransfer(src, run, (l) => progress.info(l))
+          : await run(src);
       progress.info(
         `copied ${formatTransport(src)} → ${formatTransport(dst)}: ${r.descriptor.digest} (${summary(r)})`,
       );
@@ -273,16 +276,17 @@ Examples:
     const [name] = need(args, 1, "an image NAME");
     const progress = progressFor(args, io);
     return finish(progress, async () => {
-      let src = parseTransport(name!, "docker");
+      const src = parseTransport(name!, "docker");
       const r0 = src.reference!;
       const storeName =
         r0.tag || !r0.digest ? formatReference({ ...r0, digest: undefined }) : formatReference(r0);
       const dst = parseTransport(`store:${storeName}`);
-      if (args.flags.verify === true) {
-        const { verifiedSource } = await import("../../trust/cli-hooks.js");
-        src = await verifiedSource(src, (l) => progress.info(l));
-      }
-      const r = await transfer(src, dst, args, progress);
+      const run = (s: TransportSpec, verify?: CopyOptions["verify"]) =>
+        transfer(s, dst, args, progress, {}, verify);
+      const r =
+        args.flags.verify === true
+          ? await verifiedTransfer(src, run, (l) => progress.info(l))
+          : await run(src);
       progress.info(`pulled ${familiarReference(r0)}: digest ${r.descriptor.digest} (${summary(r)})`);
       return ExitCode.ok;
     });
