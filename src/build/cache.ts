@@ -12,6 +12,7 @@ import { createGunzip } from "node:zlib";
 import { atomicWriteFile } from "../util/fs.js";
 import type { Digest } from "../image/digest.js";
 import { extractLayer } from "./snapshot.js";
+import { registerTempDir, tempPrefix } from "./cleanup.js";
 
 export interface LayerRecord {
   mediaType: string;
@@ -100,8 +101,11 @@ export class BuildStore {
     await atomicWriteFile(join(this.steps, hex(key) + ".json"), JSON.stringify(rec), { fsync: false });
   }
 
+  /** A new temp dir under tmp/; removed on Ctrl-C too (the caller removes it when done). */
   async tempDir(prefix: string): Promise<string> {
-    return mkdtemp(join(this.tmp, prefix));
+    const dir = await mkdtemp(join(this.tmp, tempPrefix(prefix.replace(/-$/, ""), this.tmp)));
+    registerTempDir(dir);
+    return dir;
   }
 
   /**

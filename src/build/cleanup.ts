@@ -1,36 +1,119 @@
 // Process-wide cleanup of what a build holds (overlay mounts, runtime containers, temp dirs), so a
 // failure or Ctrl-C (SIGINT/SIGTERM) leaves nothing behind.
+//
+// Races this guards against (found by test/build/interrupt-stress.test.ts):
+// - Ctrl-C while a failed step is being cleaned up: the signal's cleanup pass waits for cleanups
+//   already running (in-flight) instead of exiting under them;
+// - work that goes on after the signal (a parallel stage mounting its snapshot, a temp dir being
+//   made): once shutting down, registering a new resource releases it at once, the pass waits for
+//   that too, and the registering code gets an error instead of starting more work.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { DockyardError } from "../image/errors.js";
+
 type Cleanup = () => Promise<void>;
 
 const pending = new Map<number, Cleanup>();
+const inflight = new Set<Promise<void>>();
 let nextId = 1;
+let shuttingDown = false;
 
-/** Registers a cleanup; the returned function unregisters it (call it once the resource is released). */
+function track(p: Promise<void>): Promise<void> {
+  const q: Promise<void> = p.catch(() => {}).finally(() => inflight.delete(q));
+  inflight.add(q);
+  return q;
+}
+
+/**
+ * Registers a cleanup; the returned function unregisters it (call it once the resource is
+ * released). During shutdown the cleanup runs at once and this throws: do not start the work.
+ */
 export function registerCleanup(fn: Cleanup): () => void {
+  if (shuttingDown) {
+    void track(fn());
+    throw new DockyardError("INTERNAL", "the build was interrupted");
+  }
   const id = nextId++;
   pending.set(id, fn);
   return () => void pending.delete(id);
 }
 
-/** Runs every registered cleanup, newest first. */
+/** A temp dir that is removed on Ctrl-C (the caller still removes it when done with it). */
+export function registerTempDir(dir: string): () => void {
+  return registerCleanup(() => rm(dir, { recursive: true, force: true }));
+}
+
+const tempRoots = new Set<string>();
+
+/**
+ * The prefix of a temp dir this process makes under a temp root (`snap-<pid>-…`): what a cleanup
+ * pass misses (a dir whose creation was still under way when the signal came) is swept by name.
+ */
+export function tempPrefix(kind: string, root?: string): string {
+  if (root) tempRoots.add(root);
+  return `${kind}-${process.pid}-`;
+}
+
+/** Removes what is left of this process's temp dirs under the known temp roots (unmounting first). */
+async function sweepTempRoots(): Promise<void> {
+  const mine = `-${process.pid}-`;
+  for (const root of tempRoots) {
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.includes(mine))) {
+      const dir = join(root, name);
+      let mounts: string[] = [];
+      try {
+        mounts = readFileSync("/proc/mounts", "utf8")
+          .split("\n")
+          .map((l) => l.split(" ")[1] ?? "")
+          .filter((m) => m === dir || m.startsWith(dir + "/"));
+      } catch {
+        /* no /proc: nothing to unmount */
+      }
+      for (const m of mounts.reverse()) await promisify(execFile)("umount", ["-l", m]).catch(() => {});
+      // never delete through a live mount
+      const still = readFileSync("/proc/mounts", "utf8").includes(` ${dir}`);
+      if (!still) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+}
+
+/** Runs every registered cleanup, newest first, and waits for cleanups already running. */
 export async function runCleanups(): Promise<void> {
-  const fns = [...pending.entries()].sort((a, b) => b[0] - a[0]);
-  pending.clear();
-  for (const [, fn] of fns) await fn().catch(() => {});
+  for (;;) {
+    const fns = [...pending.entries()].sort((a, b) => b[0] - a[0]);
+    pending.clear();
+    for (const [, fn] of fns) await track(fn());
+    if (pending.size) continue;
+    if (!inflight.size) return;
+    await Promise.all([...inflight]);
+  }
+}
+
+/** True once a signal started the shutdown: long work should stop. */
+export function isShuttingDown(): boolean {
+  return shuttingDown;
 }
 
 let installed = false;
 /**
  * On SIGINT/SIGTERM: abort the build, release everything, exit 130/143. `onSignal` is told first
- * (to abort running steps).
+ * (to abort running steps). A second signal does not cut the cleanup short.
  */
 export function installSignalCleanup(onSignal?: () => void): void {
   if (installed) return;
   installed = true;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {
+      if (shuttingDown) return;
+      shuttingDown = true;
       onSignal?.();
-      void runCleanups().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+      void runCleanups()
+        .then(sweepTempRoots)
+        .finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
     });
   }
 }

@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { DockyardError } from "../image/errors.js";
 import { hasExecutable } from "./util.js";
 import { resolveInRoot } from "./fsutil.js";
-import { registerCleanup } from "./cleanup.js";
+import { isShuttingDown, registerCleanup, tempPrefix } from "./cleanup.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const execFileP = promisify(execFile);
 
@@ -383,66 +385,84 @@ export async function runContainer(spec: RunSpec, bundleParent: string): Promise
   const runtime = findRuntime();
   const user = await resolveUser(spec.rootfs, spec.user);
   await mkdir(bundleParent, { recursive: true });
-  const bundle = await mkdtemp(join(bundleParent, "bundle-"));
+  const bundle = await mkdtemp(join(bundleParent, tempPrefix("bundle", bundleParent)));
   const id = `dockyard-${randomBytes(6).toString("hex")}`;
-  const hosts = join(bundle, "hosts");
-  const resolv = join(bundle, "resolv.conf");
-  await writeFile(hosts, hostsFile(spec.hostname ?? "dockyard"));
-  const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-  await writeFile(resolv, spec.network === "none" ? "" : hostResolv);
-  const config = runtimeConfig(spec, user, { hosts, resolv });
-  await writeFile(join(bundle, "config.json"), JSON.stringify(config));
-  // Stubs the runtime creates for its own mounts are removed; --mount targets stay in the image as
-  // empty directories, as the BuildKit of Docker 20.10 leaves them.
-  const dests = ["/proc", "/dev", "/sys", "/etc/resolv.conf", "/etc/hosts"];
-  const stubs = await findStubs(spec.rootfs, dests);
-  // the working directory is created if missing (as BuildKit does), and belongs to the layer
-  if (spec.cwd && spec.cwd !== "/") {
-    const cwd = await resolveInRoot(spec.rootfs, spec.cwd);
-    await mkdir(cwd, { recursive: true });
-  }
-  await mkdir(RUNTIME_ROOT, { recursive: true });
-  const unregister = registerCleanup(async () => {
-    await runtimeExec(["kill", id, "KILL"]);
-    await runtimeExec(["delete", "--force", id]);
-  });
-  const tailChunks: Buffer[] = [];
-  let tailSize = 0;
-  const keep = (c: Buffer) => {
-    tailChunks.push(c);
-    tailSize += c.length;
-    while (tailSize > 65536 && tailChunks.length > 1) tailSize -= tailChunks.shift()!.length;
-  };
+  let exited: Promise<unknown> | undefined;
+  let unregister: () => void;
   try {
-    const exitCode = await new Promise<number>((resolve, reject) => {
-      const child = spawn(runtime, [...runtimeGlobals(runtime), "run", "--bundle", bundle, id], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child.stdout.on("data", (c: Buffer) => {
-        keep(c);
-        spec.onOutput?.(c, "stdout");
-      });
-      child.stderr.on("data", (c: Buffer) => {
-        keep(c);
-        spec.onOutput?.(c, "stderr");
-      });
-      const onAbort = () => void runtimeExec(["kill", id, "KILL"]);
-      spec.signal?.addEventListener("abort", onAbort, { once: true });
-      child.on("error", (err) =>
-        reject(new DockyardError("INTERNAL", `cannot start ${runtime}: ${err.message}`)),
-      );
-      child.on("close", (code, sig) => {
-        spec.signal?.removeEventListener("abort", onAbort);
-        resolve(code ?? (sig ? 128 + 9 : 1));
-      });
+    // on Ctrl-C: the container is killed and gone before its rootfs is unmounted (this cleanup is
+    // newer than the snapshot's, so it runs first); a `run` that had not created it yet is waited for
+    unregister = registerCleanup(async () => {
+      for (let i = 0; exited && i < 25; i++) {
+        await runtimeExec(["kill", id, "KILL"]);
+        if (await Promise.race([exited.then(() => true), sleep(200).then(() => false)])) break;
+      }
+      await runtimeExec(["delete", "--force", id]);
+      await rm(bundle, { recursive: true, force: true });
     });
-    return { exitCode, tail: Buffer.concat(tailChunks).toString("utf8") };
+  } catch (err) {
+    await rm(bundle, { recursive: true, force: true }); // interrupted before it started
+    throw err;
+  }
+  try {
+    const hosts = join(bundle, "hosts");
+    const resolv = join(bundle, "resolv.conf");
+    await writeFile(hosts, hostsFile(spec.hostname ?? "dockyard"));
+    const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    await writeFile(resolv, spec.network === "none" ? "" : hostResolv);
+    const config = runtimeConfig(spec, user, { hosts, resolv });
+    await writeFile(join(bundle, "config.json"), JSON.stringify(config));
+    // Stubs the runtime creates for its own mounts are removed; --mount targets stay in the image as
+    // empty directories, as the BuildKit of Docker 20.10 leaves them.
+    const dests = ["/proc", "/dev", "/sys", "/etc/resolv.conf", "/etc/hosts"];
+    const stubs = await findStubs(spec.rootfs, dests);
+    // the working directory is created if missing (as BuildKit does), and belongs to the layer
+    if (spec.cwd && spec.cwd !== "/") {
+      const cwd = await resolveInRoot(spec.rootfs, spec.cwd);
+      await mkdir(cwd, { recursive: true });
+    }
+    await mkdir(RUNTIME_ROOT, { recursive: true });
+    const tailChunks: Buffer[] = [];
+    let tailSize = 0;
+    const keep = (c: Buffer) => {
+      tailChunks.push(c);
+      tailSize += c.length;
+      while (tailSize > 65536 && tailChunks.length > 1) tailSize -= tailChunks.shift()!.length;
+    };
+    try {
+      if (isShuttingDown()) throw new DockyardError("INTERNAL", "the build was interrupted");
+      const exitCode = await (exited = new Promise<number>((resolve, reject) => {
+        const child = spawn(runtime, [...runtimeGlobals(runtime), "run", "--bundle", bundle, id], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        child.stdout.on("data", (c: Buffer) => {
+          keep(c);
+          spec.onOutput?.(c, "stdout");
+        });
+        child.stderr.on("data", (c: Buffer) => {
+          keep(c);
+          spec.onOutput?.(c, "stderr");
+        });
+        const onAbort = () => void runtimeExec(["kill", id, "KILL"]);
+        spec.signal?.addEventListener("abort", onAbort, { once: true });
+        child.on("error", (err) =>
+          reject(new DockyardError("INTERNAL", `cannot start ${runtime}: ${err.message}`)),
+        );
+        child.on("close", (code, sig) => {
+          spec.signal?.removeEventListener("abort", onAbort);
+          resolve(code ?? (sig ? 128 + 9 : 1));
+        });
+      }));
+      return { exitCode, tail: Buffer.concat(tailChunks).toString("utf8") };
+    } finally {
+      // `runc run` / `crun run` delete the container when its process exits; a state dir left
+      // behind (a signal, an error) is deleted here
+      if (existsSync(join(RUNTIME_ROOT, id))) await runtimeExec(["delete", "--force", id]);
+      await removeStubs(stubs);
+      await rm(bundle, { recursive: true, force: true });
+    }
   } finally {
-    // `runc run` / `crun run` delete the container when its process exits; a state dir left
-    // behind (a signal, an error) is deleted here
-    if (existsSync(join(RUNTIME_ROOT, id))) await runtimeExec(["delete", "--force", id]);
     unregister();
-    await removeStubs(stubs);
     await rm(bundle, { recursive: true, force: true });
   }
 }

@@ -32,7 +32,7 @@ import { createGzip } from "node:zlib";
 import { Digester, type Digest } from "../image/digest.js";
 import { DockyardError } from "../image/errors.js";
 import { cleanRelative } from "./fsutil.js";
-import { registerCleanup } from "./cleanup.js";
+import { registerCleanup, tempPrefix } from "./cleanup.js";
 
 const execFileP = promisify(execFile);
 
@@ -73,7 +73,7 @@ async function umount(path: string): Promise<boolean> {
  */
 export async function mountOverlay(lowers: string[], workRoot: string): Promise<Mounted> {
   await mkdir(workRoot, { recursive: true });
-  const dir = await mkdtemp(join(workRoot, "snap-"));
+  const dir = await mkdtemp(join(workRoot, tempPrefix("snap", workRoot)));
   const upper = join(dir, "upper");
   const work = join(dir, "work");
   const merged = join(dir, "merged");
@@ -88,9 +88,12 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
     throw new DockyardError("UNSUPPORTED", `too many layers for one overlay mount (${lowers.length})`);
   let mounted = false;
   let releasing: Promise<void> | undefined;
+  let mounting: Promise<unknown> | undefined;
   // one release at a time (a failed step and Ctrl-C may both release); never delete through a mount
   const cleanup = (keepUpper = false): Promise<void> =>
     (releasing ??= (async () => {
+      // a mount(8) still running would mount after we looked (and outlive us): wait for it first
+      await mounting?.catch(() => {});
       // the mount may have completed after a signal arrived: look, do not trust the flag alone
       if ((mounted || isMounted(merged)) && !(await umount(merged))) return;
       mounted = false;
@@ -98,9 +101,16 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
         await Promise.all([work, merged, empty].map((d) => rm(d, { recursive: true, force: true })));
       } else await rm(dir, { recursive: true, force: true });
     })());
-  const unregister = registerCleanup(() => cleanup(false));
+  let unregister: () => void;
   try {
-    await execFileP("mount", ["-t", "overlay", "overlay", "-o", opts, merged], { cwd: common || "/" });
+    unregister = registerCleanup(() => cleanup(false));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true }); // interrupted: do not mount
+    throw err;
+  }
+  try {
+    mounting = execFileP("mount", ["-t", "overlay", "overlay", "-o", opts, merged], { cwd: common || "/" });
+    await mounting;
     mounted = true;
   } catch (err) {
     unregister();
