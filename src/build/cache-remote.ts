@@ -435,7 +435,7 @@ export async function exportCache(
   const desc = await target.writeManifest(ref, m.manifest, MediaType.ociManifest, { top: true });
   await target.commit?.();
   o.reporter.info(
-    `exported cache to ${where}: manifest ${desc.digest}, ${m.layers.length} layers (${pushed} pushed, ${existed} there, ${mounted} mounted) in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+    `exported cache to ${where}: manifest ${desc.digest}, ${m.layers.length} layers; blobs: ${pushed} pushed, ${existed} already there, ${mounted} mounted (${((Date.now() - t0) / 1000).toFixed(1)}s)`,
   );
   return { where, digest: desc.digest, pushed, existed, mounted };
 }

@@ -84,6 +84,12 @@ export interface ExecuteOptions {
   secrets: Secret[];
   labels: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * Run stages other than the target's chain only when something needs their files: a
+   * `COPY --from` whose step is cached needs only the stage's cache key (computed without running
+   * it). Set with --cache-from (unless --cache-to mode=max, which exports every stage's steps).
+   */
+  lazyStages?: boolean;
   /** --cache-from: consulted when the local step cache misses. */
   remote?: {
     lookup(key: string): Promise<StepRecord | undefined>;
@@ -128,7 +134,11 @@ interface StageState {
   lastCreated: string;
   stepNo: number;
   steps: ExportedStep[];
+  /** Keys only: metadata steps run, filesystem steps only compute their key (lazy stages). */
+  dry?: boolean;
 }
+
+const NOOP_HANDLE: StepHandle = { output() {}, done() {}, fail() {} };
 
 function envMap(env: string[] | undefined): Map<string, string> {
   const m = new Map<string, string>();
@@ -163,6 +173,8 @@ export class Executor {
   private results = new Map<number, Promise<StageResult>>();
   private df!: Dockerfile;
   private readonly now = new Date().toISOString();
+  private runStageFn!: (i: number) => Promise<StageResult>;
+  private readonly dryResults = new Map<number, Promise<StageResult>>();
   /** Every filesystem step's cache record, all stages (--cache-to mode=max). */
   readonly allSteps: ExportedStep[] = [];
 
@@ -187,6 +199,8 @@ export class Executor {
       }
       return p;
     };
+    this.runStageFn = runStage;
+    if (this.o.lazyStages) return runStage(plan.target.index);
     // start every needed stage now: independent ones run in parallel
     const all = plan.stages.map((s) => runStage(s.stage.index));
     const target = await runStage(plan.target.index);
@@ -199,18 +213,34 @@ export class Executor {
     return this.df.resolved.unusedBuildArgs;
   }
 
+  /** A stage's key and config: from its run when it runs, else from a keys-only pass. */
+  private stageKeyInfo(i: number): Promise<StageResult> {
+    const running = this.results.get(i);
+    if (running) return running;
+    let p = this.dryResults.get(i);
+    if (!p) {
+      p = this.executeStage(this.df.stages[i]!, this.runStageFn, true);
+      this.dryResults.set(i, p);
+      p.catch(() => {});
+    }
+    return p;
+  }
+
   private async executeStage(
     stage: Stage,
     runStage: (i: number) => Promise<StageResult>,
+    dry = false,
   ): Promise<StageResult> {
     const baseRef = stage.baseName;
     const stagePlatform = stage.platformName ? parsePlatformWord(stage.platformName) : this.o.platform;
     let state: StageState;
     const fromStage = stage.baseStage !== undefined ? this.df.stages[stage.baseStage] : undefined;
-    const handle = this.o.reporter.step(stage, -1, `FROM ${baseRef}${stage.name ? ` AS ${stage.name}` : ""}`);
+    const handle = dry
+      ? NOOP_HANDLE
+      : this.o.reporter.step(stage, -1, `FROM ${baseRef}${stage.name ? ` AS ${stage.name}` : ""}`);
     try {
       if (fromStage) {
-        const r = await runStage(fromStage.index);
+        const r = await (dry ? this.stageKeyInfo(fromStage.index) : runStage(fromStage.index));
         state = this.newState(stage, clone(r.config), [...r.layers], new Map(r.openers), r.key);
         state.steps = [...r.steps];
         handle.done(false);
@@ -240,6 +270,7 @@ export class Executor {
       handle.fail(err as Error);
       throw err;
     }
+    state.dry = dry;
     if (!state.config.config!.Env?.some((e) => e.startsWith("PATH="))) {
       state.config.config!.Env = [`PATH=${DEFAULT_PATH}`, ...(state.config.config!.Env ?? [])];
       state.env = envMap(state.config.config!.Env);
@@ -477,6 +508,7 @@ export class Executor {
   }
 
   private meta(s: StageState, label: string): void {
+    if (s.dry) return;
     const h = this.o.reporter.step(s.stage, s.stepNo, label);
     h.done(false);
   }
@@ -494,6 +526,10 @@ export class Executor {
     /** `isolated`: on an empty filesystem (COPY --link); `chainKey`: the stage's key after the step. */
     opts: { isolated?: boolean; chainKey?: string } = {},
   ): Promise<void> {
+    if (s.dry) {
+      s.key = opts.chainKey ?? key;
+      return;
+    }
     const h = this.o.reporter.step(s.stage, s.stepNo, st.original.split("\n")[0]!);
     try {
       let rec = this.o.noCache ? undefined : await this.o.store.getStep(key);
@@ -763,6 +799,16 @@ export class Executor {
     }
   }
 
+  /** The cache key of a stage's or image's filesystem, without mounting (or running) it. */
+  private async fromKey(s: StageState, fromWord: string): Promise<string> {
+    const from = this.x(s, fromWord);
+    const ref = this.df.resolved.stageRef(from);
+    if ("error" in ref) throw new BuildError(`${ref.error} (--from=${from})`);
+    if ("stage" in ref) return (await this.stageKeyInfo(ref.stage)).key;
+    const img = await this.o.resolver.resolve(from, this.o.platform);
+    return cacheKey(["from", img.digest]);
+  }
+
   /** A read-only view of a stage's or image's filesystem (COPY --from, RUN --mount from=). */
   private async mountFrom(
     s: StageState,
@@ -776,7 +822,7 @@ export class Executor {
     let openers: Map<string, () => Promise<Readable>>;
     let key: string;
     if (stage) {
-      const r = await this.results.get(stage.index)!;
+      const r = await this.runStageFn(stage.index);
       layers = r.layers;
       openers = r.openers;
       key = r.key;
@@ -839,8 +885,7 @@ export class Executor {
     const ctxHits = new Map<string, CtxHit[]>();
     try {
       if (st.from) {
-        fromView = await this.mountFrom(s, st.from);
-        inputs = [fromView.key, sources];
+        inputs = [await this.fromKey(s, st.from), sources];
       } else {
         for (const src of sources) {
           if (isHeredocSrc(src)) {
@@ -887,33 +932,24 @@ export class Executor {
       const createdBy = `${st.kind} ${[...sources, dest].join(" ")} # buildkit`;
       // --link: the layer is made on an empty filesystem, so neither it nor its key depends on the
       // parent layers; --chown names are still resolved from the parent's /etc/passwd
-      let linkOwner: Owner | undefined;
-      if (link && chown) {
+      const linkOwner = async (): Promise<Owner | undefined> => {
+        if (!chown) return undefined;
         if (/^[0-9]+(:[0-9]+)?$/.test(chown)) {
           const [u, g] = chown.split(":");
-          linkOwner = { uid: Number(u), gid: Number(g ?? u) };
-        } else {
-          const pm = await mountOverlay(await this.lowerDirs(s), this.o.store.tmp);
-          try {
-            linkOwner = await ownerFor(pm.merged, chown, true);
-          } finally {
-            await pm.release();
-          }
+          return { uid: Number(u), gid: Number(g ?? u) };
         }
-      }
+        const pm = await mountOverlay(await this.lowerDirs(s), this.o.store.tmp);
+        try {
+          return await ownerFor(pm.merged, chown, true);
+        } finally {
+          await pm.release();
+        }
+      };
       const extra: unknown[] = [];
       if (excludes.length) extra.push(["exclude", excludes]);
       if (st.parents) extra.push(["parents"]);
       const key = link
-        ? cacheKey([
-            "link",
-            st.kind,
-            dest,
-            linkOwner ? `${linkOwner.uid}:${linkOwner.gid}` : "",
-            st.chmod ?? "",
-            inputs,
-            ...extra,
-          ])
+        ? cacheKey(["link", st.kind, dest, chown ?? "", st.chmod ?? "", inputs, ...extra])
         : cacheKey([s.key, st.kind, dest, chown ?? "", st.chmod ?? "", st.link ?? false, inputs, ...extra]);
       const fsOpts = link ? { isolated: true, chainKey: cacheKey([s.key, "link", key]) } : {};
       await this.fsStep(
@@ -922,7 +958,8 @@ export class Executor {
         createdBy,
         key,
         async (m) => {
-          const owner = link ? linkOwner : chown ? await ownerFor(m.merged, chown, true) : undefined;
+          const owner = link ? await linkOwner() : chown ? await ownerFor(m.merged, chown, true) : undefined;
+          if (st.from) fromView = await this.mountFrom(s, st.from);
           const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn };
           const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
             // returns the host path the source should be copied to

@@ -171,11 +171,14 @@ test(
       `type=registry,ref=${cacheRef}`,
     );
     assert.match(second.run.stderr, /WARNING: cache import from [^ ]*bcache\/absent:nope failed/);
-    for (const [k, v] of fsSteps(second)) {
-      if (k.startsWith("[builder")) assert.equal(v, "done", `${k} is not in a mode=min cache`);
-      else assert.equal(v, "cached", `${k} is in the final image`);
+    // the final stage's steps are cached; the builder stage is not even run: the cached
+    // COPY --from needs only its cache key, which is computed without running it
+    const steps = fsSteps(second);
+    assert.ok(steps.length >= 4, second.run.stderr);
+    for (const [k, v] of steps) {
+      assert.ok(!k.startsWith("[builder"), `${k}: the builder stage ran`);
+      assert.equal(v, "cached", `${k} is in the final image`);
     }
-    // the final stage's layers came from the cache; the builder reran but its key was the same
     assert.equal(second.digest, first.digest);
   },
 );

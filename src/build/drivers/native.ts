@@ -116,6 +116,8 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     labels: opts.labels ?? {},
     signal: opts.signal,
     remote: importer,
+    // with a remote cache, a stage whose files no missed step needs is not run at all
+    lazyStages: importer !== undefined && !(opts.cacheTo ?? []).some((c) => c.mode === "max"),
   });
   tm("context loaded");
   let result;
