@@ -13,7 +13,6 @@ import { loadDockerfile } from "../frontend.js";
 import { BuiltImage, StoreResolver } from "../image.js";
 import { findRuntime } from "../runner.js";
 import { writeOutputs } from "../outputs.js";
-import { CacheImporter, describeCacheSpec, exportCache } from "../cache-remote.js";
 import { parseReference } from "../../image/reference.js";
 import type { BlobOrigin } from "../../image/transports/index.js";
 import type { BuildOptions, BuildResult } from "../options.js";
@@ -92,9 +91,12 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     onPull: (ref) => opts.reporter.info(`pulling ${ref}`),
   });
   // --cache-from: the cache manifests load in the background; the first cache miss waits for them
+  // the registry cache (and the registry client under it) is loaded only when asked for
+  const remote =
+    opts.cacheFrom?.length || opts.cacheTo?.length ? await import("../cache-remote.js") : undefined;
   const importer =
-    opts.cacheFrom?.length && !opts.noCache
-      ? new CacheImporter(opts.cacheFrom, {
+    remote && opts.cacheFrom?.length && !opts.noCache
+      ? new remote.CacheImporter(opts.cacheFrom, {
           store,
           reporter: opts.reporter,
           insecureRegistries: opts.insecureRegistries,
@@ -150,7 +152,7 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   tm("outputs written");
   for (const spec of opts.cacheTo ?? []) {
     try {
-      const r = await exportCache(spec.mode === "max" ? exec.allSteps : result.steps, spec, {
+      const r = await remote!.exportCache(spec.mode === "max" ? exec.allSteps : result.steps, spec, {
         store,
         reporter: opts.reporter,
         insecureRegistries: opts.insecureRegistries,
@@ -160,7 +162,7 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     } catch (err) {
       if (!spec.ignoreError) throw err;
       opts.reporter.info(
-        `WARNING: cache export to ${describeCacheSpec(spec)} failed: ${(err as Error).message}`,
+        `WARNING: cache export to ${remote!.describeCacheSpec(spec)} failed: ${(err as Error).message}`,
       );
     }
   }
