@@ -6,7 +6,7 @@ import type { CopyOptions } from "../image/copy.js";
 import { digestOf, type Digest } from "../image/digest.js";
 import { DockyardError, isDockyardError } from "../image/errors.js";
 import type { TransportSpec } from "../image/transports/index.js";
-import type { VerifiedImage } from "./index.js";
+import type { VerifiedImage } from "./verify.js";
 
 /**
  * The small seams by which the move room's push/pull/copy commands use content trust. Kept
@@ -82,7 +82,7 @@ export async function verifiedTransfer<T>(
     if (ref.digest) return copy(spec); // by digest: content-addressed already
     throw new DockyardError("USAGE", "--verify needs a tag to look up in the trust data");
   }
-  const pending = import("./index.js").then((t) => t.verifyTag(ref));
+  const pending = import("./verify.js").then((t) => t.verifyTag(ref));
   pending.catch(() => {}); // awaited below on every path; this only marks it handled
   const announce = (v: VerifiedImage) => info?.(`trust: ${v.reference} is signed (${v.role}): ${v.digest}`);
   let manifestSeen = false;
@@ -140,7 +140,7 @@ export async function verifiedSource(
     if (ref.digest) return spec; // by digest: content-addressed already
     throw new DockyardError("USAGE", "--verify needs a tag to look up in the trust data");
   }
-  const { verifyTag } = await import("./index.js");
+  const { verifyTag } = await import("./verify.js");
   const v = await verifyTag(ref);
   info?.(`trust: ${v.reference} is signed (${v.role}): ${v.digest}`);
   return pinned(spec, v.digest);
@@ -160,7 +160,7 @@ export async function signPushed(
   if (keyFile) return sig.signPushedWithKey(spec.reference, desc.digest as Digest, keyFile);
   const { openRepository } = await import("./index.js");
   const repo = openRepository(spec.reference);
-  if (!(await repo.initialized())) await repo.init();
+  await repo.initIfNeeded();
   return repo.addTarget(spec.reference.tag, {
     hashes: { sha256: Buffer.from(desc.digest.replace(/^sha256:/, ""), "hex").toString("base64") },
     length: desc.size,

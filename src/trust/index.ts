@@ -1,11 +1,11 @@
-import { DockyardError } from "../image/errors.js";
 import { parseReference, type ImageReference } from "../image/reference.js";
-import { KeyStore, envPassphrases, trustDirs, type PassphraseSource, type TrustDirs } from "./keys/store.js";
-import { fetchManifest, type RegistryAccess } from "./registry-resolve.js";
+import { KeyStore, envPassphrases, trustDirs } from "./keys/store.js";
+import { fetchManifest } from "./registry-resolve.js";
 import { TrustRepository } from "./repository.js";
 import { TrustError } from "./tuf/errors.js";
-import { lookupTarget, type SignedTarget } from "./tuf/client.js";
-import type { TrustServerOptions } from "./remote.js";
+import { gunOf, trustServerFor, verifyTag, type TrustSettings, type VerifiedImage } from "./verify.js";
+
+export { gunOf, trustServerFor, verifyTag, type TrustSettings, type VerifiedImage } from "./verify.js";
 
 export { TrustRepository, tufKeyFromPem } from "./repository.js";
 export {
@@ -19,84 +19,10 @@ export { TrustError, type Guarantee } from "./tuf/errors.js";
 export { KeyStore, trustDirs, envPassphrases } from "./keys/store.js";
 export { NotaryRemote, FileTufCache, MemoryTufCache, type TrustServerOptions } from "./remote.js";
 
-/** Settings every trust operation needs; layered defaults < env < explicit. */
-export interface TrustSettings {
-  server?: string;
-  caFile?: string;
-  insecure?: boolean;
-  auth?: string;
-  dirs?: Partial<TrustDirs>;
-  prompt?: PassphraseSource;
-  registry?: RegistryAccess;
-}
-
-/** The GUN Notary/Docker use for an image: `registry/repository`. */
-export function gunOf(ref: ImageReference): string {
-  return `${ref.registry}/${ref.repository}`;
-}
-
-/**
- * The trust server for a registry: DOCKYARD_TRUST_SERVER (or DOCKER_CONTENT_TRUST_SERVER), else
- * https://<registry host>:4443 (Notary's usual port, and where `registry serve --trust-listen` listens).
- */
-export function trustServerFor(ref: ImageReference, s: TrustSettings = {}): TrustServerOptions {
-  const url =
-    s.server ??
-    process.env.DOCKYARD_TRUST_SERVER ??
-    process.env.DOCKER_CONTENT_TRUST_SERVER ??
-    `https://${ref.registry.replace(/:\d+$/, "")}:4443`;
-  return {
-    url,
-    caFile: s.caFile ?? process.env.DOCKYARD_TRUST_CA,
-    insecure: s.insecure ?? process.env.DOCKYARD_TRUST_INSECURE === "1",
-    auth: s.auth ?? process.env.DOCKYARD_TRUST_AUTH,
-  };
-}
-
 export function openRepository(refOrRepo: string | ImageReference, s: TrustSettings = {}): TrustRepository {
   const ref = typeof refOrRepo === "string" ? parseReference(refOrRepo) : refOrRepo;
   const keys = new KeyStore(trustDirs(process.env, s.dirs), envPassphrases(s.prompt));
   return new TrustRepository({ gun: gunOf(ref), server: trustServerFor(ref, s), keys });
-}
-
-export interface VerifiedImage {
-  reference: string;
-  tag: string;
-  digest: string;
-  size: number;
-  role: string;
-  signers: string[];
-}
-
-/**
- * The verifier seam for pull/copy: runs the TUF update for the image's repository and returns
- * the digest and size signed for its tag, or throws TrustError. Callers then fetch the manifest
- * *by that digest* (never by tag), so a tag moved in the registry cannot substitute content.
- */
-export async function verifyTag(
-  refStr: string | ImageReference,
-  s: TrustSettings = {},
-): Promise<VerifiedImage> {
-  const ref = typeof refStr === "string" ? parseReference(refStr, { defaultTag: true }) : refStr;
-  if (!ref.tag) throw new DockyardError("USAGE", "content trust verifies tags: give REPO:TAG");
-  const repo = openRepository(ref, s);
-  const trusted = await repo.update();
-  const t: SignedTarget | undefined = lookupTarget(trusted, ref.tag);
-  if (!t)
-    throw new TrustError(
-      "signature",
-      `no signed tag ${ref.tag} in ${repo.gun}: the tag is not signed (does not have trust data for this tag)`,
-    );
-  const sha = t.meta.hashes.sha256;
-  if (!sha) throw new TrustError("format", `the signed target ${ref.tag} has no sha256 hash`);
-  return {
-    reference: `${repo.gun}:${ref.tag}`,
-    tag: ref.tag,
-    digest: `sha256:${Buffer.from(sha, "base64").toString("hex")}`,
-    size: t.meta.length,
-    role: t.role,
-    signers: t.signers,
-  };
 }
 
 /**
@@ -174,11 +100,7 @@ export async function signImage(
   if (ref.digest && m.digest !== ref.digest)
     throw new TrustError("integrity", `the registry's manifest ${ref.digest} hashes to ${m.digest}`);
   const repo = openRepository(ref, s);
-  let initialized = false;
-  if (!(await repo.initialized())) {
-    await repo.init();
-    initialized = true;
-  }
+  const initialized = await repo.initIfNeeded();
   const roles = await repo.addTarget(ref.tag!, {
     hashes: { sha256: Buffer.from(m.digest.slice(7), "hex").toString("base64") },
     length: m.size,

@@ -489,7 +489,7 @@ const signerAdd: Command = {
     const pem = await readFile(String(a.flags.key), "utf8");
     const { t, settings } = await trust(a, io);
     const repo = t.openRepository(repoName!, settings);
-    if (!(await repo.initialized())) await repo.init();
+    await repo.initIfNeeded();
     const id = await repo.addSigner(name!, pem);
     io.stdout.write(`Added signer ${name} (key ${id}) to ${repo.gun}\n`);
     return ExitCode.ok;

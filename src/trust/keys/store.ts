@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { DockyardError } from "../../image/errors.js";
 import { atomicWriteFile } from "../../util/fs.js";
+import { withTrustLock } from "../lock.js";
 import { keyId, signerFor, spkiOf, type Signer, type TufKey } from "../tuf/keys.js";
 
 /** Where trust state lives: keys, the TUF cache. Root keys sit apart so they can live offline. */
@@ -109,10 +110,12 @@ export class KeyStore {
     };
     const id = keyId(pub);
     const path = join(this.dirFor(meta.role), `${id}.key`);
-    await mkdir(this.dirFor(meta.role), { recursive: true, mode: 0o700 });
-    await atomicWriteFile(path, JSON.stringify(file, null, 2) + "\n");
-    const { chmod } = await import("node:fs/promises");
-    await chmod(path, 0o600);
+    await withTrustLock(this.dirs.base, async () => {
+      await mkdir(this.dirFor(meta.role), { recursive: true, mode: 0o700 });
+      await atomicWriteFile(path, JSON.stringify(file, null, 2) + "\n");
+      const { chmod } = await import("node:fs/promises");
+      await chmod(path, 0o600);
+    });
     return { id, role: meta.role, gun: meta.gun, name: meta.name, public: pub, path };
   }
 
@@ -268,7 +271,9 @@ export class KeyStore {
   }
 
   async remove(id: string): Promise<void> {
-    const info = (await this.list()).find((k) => k.id === id);
-    if (info) await rm(info.path, { force: true });
+    await withTrustLock(this.dirs.base, async () => {
+      const info = (await this.list()).find((k) => k.id === id);
+      if (info) await rm(info.path, { force: true });
+    });
   }
 }
