@@ -8,10 +8,16 @@ import type { Edit, Report, Rule, RuleContext, RuleOptions } from "./rule.js";
 import { RULES } from "./rules/index.js";
 import { runShellcheck, shellcheckAvailable } from "./shellcheck.js";
 import { parseDockerfile, type Instruction } from "./source.js";
-import { parseDockerfile as parseBuildkit } from "../dockerfile/index.js";
 import { emptyConfig, type LintConfig } from "./config.js";
 
 export type Level = Exclude<Severity, "ignore">;
+
+/** Front-end errors that have a hadolint rule of their own (reported under that id). */
+const COVERED: Array<[RegExp, string]> = [
+  [/^circular dependency detected on stage: /, "DL3023"],
+  [/isn't allowed as an ONBUILD trigger$|^Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed$/, "DL3043"],
+  [/^no build stage in current context$/, "DL3061"],
+];
 
 export interface LintOptions extends Partial<RuleOptions> {
   /** File name used in findings (default "Dockerfile"; "-" for stdin). */
@@ -71,24 +77,27 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
   const src = parseDockerfile(text);
   const out: Array<{ f: Finding; fix?: Edit[] }> = [];
 
-  // Parse errors: BuildKit's parser (src/dockerfile) and our instruction-level checks.
-  const errors = parseBuildkit(text, { file }).errors.map((e) => ({
-    message: e.message,
-    line: e.range.start.line,
-    column: e.range.start.column,
-  }));
-  for (const e of src.errors) if (!errors.some((x) => x.line === e.line)) errors.push(e);
-  if (errors.length) {
-    for (const e of errors) {
-      out.push({
-        f: { code: "DL1000", message: e.message, level: "error", file, line: e.line, column: e.column },
-      });
+  // DL1000: every error of the shared front end (the one `dockyard build` runs).
+  const errors = src.errors;
+  const meta = metaOf(rules);
+  const dl1000 = (e: (typeof errors)[number]) =>
+    out.push({
+      f: { code: "DL1000", message: e.message, level: "error", file, line: e.line, column: e.column },
+    });
+  // Errors a hadolint error-level rule reports in its own words (DL3023, DL3043, DL3061): the
+  // rules run, and the error becomes DL1000 only if its rule does not report it on that line.
+  const covered: Array<{ e: (typeof errors)[number]; rule: string }> = [];
+  for (const e of errors) {
+    const id = COVERED.find(([re]) => re.test(e.message))?.[1];
+    if (id && meta.byId.has(id)) covered.push({ e, rule: id });
+    else {
+      covered.length = 0;
+      for (const x of errors) dl1000(x);
+      return finish(out);
     }
-    return finish(out);
   }
 
   const model = buildModel(src);
-  const meta = metaOf(rules);
   const byId = meta.byId;
   const twinsOf = (id: string): string[] => meta.twins.get(id) ?? [id];
   const expandTwins = (list: string[]): Set<string> => {
@@ -230,6 +239,10 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
       out.push({ f, fix: r.fix });
     };
     rule.check(ctx, report);
+  }
+  for (const c of covered) {
+    const hit = out.some((o) => o.f.code === c.rule && o.f.level === "error" && o.f.line === c.e.line);
+    if (!hit) dl1000(c.e);
   }
 
   if (options.shellcheck && shellcheckAvailable()) {

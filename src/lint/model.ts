@@ -3,6 +3,7 @@
  * `${VAR:-x}` resolution, and RUN instructions analysed as shell (heredoc bodies included, exec
  * form included) with BuildKit mounts and the stage's SHELL.
  */
+import { ShellLex } from "../dockerfile/index.js";
 import { parseShell, type ShellScript, type SimpleCommand } from "./shell.js";
 import {
   positionAt,
@@ -173,6 +174,7 @@ export interface Model {
 
 export function buildModel(src: DockerfileSource): Model {
   const instructions = src.instructions;
+  const resolved = src.loaded.resolved;
   const stages: Stage[] = [];
   const preamble: Instruction[] = [];
   const globalArgs = new Map<string, string | undefined>();
@@ -201,21 +203,21 @@ export function buildModel(src: DockerfileSource): Model {
   for (const ins of instructions) {
     if (ins.keyword === "FROM") {
       closeStage();
-      const words = splitWords(ins.args, escape);
-      const image = words[0]?.value ?? "";
-      const name = words.length >= 3 && words[1]!.value.toLowerCase() === "as" ? words[2]!.value : undefined;
+      // the typed FROM and its place in the stage graph come from the shared front end
+      const typed = ins.typed?.kind === "FROM" ? ins.typed : undefined;
+      const image = typed?.image ?? "";
       const gs = globalScope();
       const stage: Stage = {
         index: stages.length,
         from: ins,
         image,
         resolvedImage: expand(image, gs),
-        name,
+        name: typed?.nameAsWritten,
         platform: ins.flags.find((f) => f.name === "platform")?.value,
         instructions: [ins],
       };
-      const baseName = (stage.resolvedImage ?? image).toLowerCase();
-      stage.base = stages.find((s) => s.name !== undefined && s.name.toLowerCase() === baseName);
+      const rs = resolved.stages[stage.index];
+      if (rs?.base.type === "stage") stage.base = stages[rs.base.index];
       stages.push(stage);
       cur = stage;
       scopes.set(ins, gs);
@@ -310,19 +312,38 @@ export function buildModel(src: DockerfileSource): Model {
   };
 }
 
-/** ARG name[=default] … pairs. */
+const rawLexers = new Map<string, ShellLex>();
+/** A typed value as rules read it: quotes removed and escapes applied, `$VAR` left as written. */
+export function literal(word: string, escape = "\\"): string {
+  if (!/["'$\\`]/.test(word)) return word;
+  let lex = rawLexers.get(escape);
+  if (!lex) rawLexers.set(escape, (lex = new ShellLex(escape, { skipUnsetEnv: true })));
+  try {
+    return lex.processWord(word);
+  } catch {
+    return word;
+  }
+}
+
+/** ARG name[=default] … pairs (the shared typed ARG's). */
 const argMemo = new WeakMap<Instruction, Array<[string, string | undefined]>>();
 export function argPairs(ins: Instruction, escape = "\\"): Array<[string, string | undefined]> {
   let hit = argMemo.get(ins);
-  if (!hit) argMemo.set(ins, (hit = argPairsUncached(ins, escape)));
+  if (!hit) {
+    const t = ins.typed;
+    hit =
+      t?.kind === "ARG"
+        ? t.args.map(
+            (a) =>
+              [literal(a.key, escape), a.value === undefined ? undefined : literal(a.value, escape)] as [
+                string,
+                string | undefined,
+              ],
+          )
+        : [];
+    argMemo.set(ins, hit);
+  }
   return hit;
-}
-
-function argPairsUncached(ins: Instruction, escape: string): Array<[string, string | undefined]> {
-  return splitWords(ins.args, escape).map((w) => {
-    const eq = w.value.indexOf("=");
-    return eq < 0 ? [w.value, undefined] : [w.value.slice(0, eq), w.value.slice(eq + 1)];
-  });
 }
 
 export interface KV {
@@ -343,37 +364,34 @@ export function kvPairs(ins: Instruction, escape = "\\"): KV[] {
 }
 
 function kvPairsUncached(ins: Instruction, escape: string): KV[] {
-  const words = splitWords(ins.args, escape);
-  if (words.length === 0) return [];
+  // keys and values are the shared typed ENV/LABEL's; words only place them in the text
+  const t = ins.typed;
+  if (t?.kind !== "ENV" && t?.kind !== "LABEL") return [];
   const base = ins.argsStart;
-  if (!words[0]!.raw.includes("=")) {
-    const rest = ins.args.slice(words[0]!.end).trim();
+  if (t.pairs.length === 1 && t.pairs[0]!.legacy) {
+    const w0 = splitWords(ins.args, escape)[0];
+    const p = t.pairs[0]!;
     return [
       {
-        key: words[0]!.value,
-        value: splitWords(rest, escape)
-          .map((w) => w.value)
-          .join(" "),
-        start: base + words[0]!.start,
+        key: literal(p.key, escape),
+        value: literal(p.value, escape),
+        start: base + (w0?.start ?? 0),
         end: base + ins.args.length,
         legacy: true,
       },
     ];
   }
-  const out: KV[] = [];
-  for (const w of words) {
-    // The key is what precedes the first `=` of the raw word (keys may be quoted too).
-    const eq = w.value.indexOf("=");
-    if (eq < 0) continue;
-    out.push({
-      key: w.value.slice(0, eq),
-      value: w.value.slice(eq + 1),
-      start: base + w.start,
-      end: base + w.end,
-      legacy: false,
-    });
-  }
-  return out;
+  const words = splitWords(ins.args, escape);
+  return t.pairs.map((p, i) => {
+    const w = words[i];
+    return {
+      key: literal(p.key, escape),
+      value: literal(p.value, escape),
+      start: base + (w?.start ?? 0),
+      end: base + (w?.end ?? ins.args.length),
+      legacy: p.legacy === true,
+    };
+  });
 }
 
 const VAR_RE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
@@ -431,30 +449,22 @@ export function referencedVars(text: string, escape = "\\"): Array<{ name: strin
   return out;
 }
 
+/** RUN --mount flags, as the shared instruction layer parsed them (values unexpanded). */
 export function parseMounts(ins: Instruction): Mount[] {
-  const out: Mount[] = [];
-  for (const f of ins.flags) {
-    if (f.name !== "mount" || !f.value) continue;
+  const t = ins.typed;
+  if (t?.kind !== "RUN") return [];
+  return t.mounts.map((m) => {
     const opts: Record<string, string> = {};
-    for (const part of f.value.split(",")) {
-      const eq = part.indexOf("=");
-      const k = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-      opts[k] =
-        eq < 0
-          ? "true"
-          : part
-              .slice(eq + 1)
-              .trim()
-              .replace(/^["']|["']$/g, "");
-    }
-    const target = opts.target ?? opts.dst ?? opts.destination;
-    out.push({
-      type: (opts.type ?? "bind").toLowerCase(),
-      target: target?.replace(/\/+$/, "") || target,
+    if (m.id !== undefined) opts.id = m.id;
+    if (m.from !== undefined) opts.from = m.from;
+    if (m.source !== undefined) opts.source = m.source;
+    if (m.sharing !== undefined) opts.sharing = m.sharing;
+    return {
+      type: m.type,
+      target: m.target?.replace(/\/+$/, "") || m.target,
       opts,
-    });
-  }
-  return out;
+    };
+  });
 }
 
 const SHELLS = /^(?:\/usr)?(?:\/bin\/)?(?:sh|bash|dash|ash|ksh|zsh|mksh)$/;

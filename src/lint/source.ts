@@ -1,12 +1,19 @@
 /**
- * The linter's view of a Dockerfile: instructions with exact original positions (line, column,
- * byte offsets for fixes), flags, JSON vs shell form, heredocs, preceding comments, directives,
- * ONBUILD triggers, and BuildKit-style parse errors (reported as DL1000, never thrown).
- *
- * It follows BuildKit's parser: the escape directive, line continuations (comment lines and
- * empty lines inside a continuation are dropped; empty ones are reported), heredocs on
- * RUN/COPY/ADD (`<<EOF`, `<<-EOF`, quoted delimiters), flags before the arguments.
+ * The linter's view of a Dockerfile, a thin layer over the shared front end (src/dockerfile):
+ * each instruction is the shared parser's node and typed instruction (`node`, `typed`) plus what
+ * rules need around it — exact original positions (line, column, offsets for fixes) of every
+ * logical offset, flag and heredoc marker, preceding comments, directives — and the shared
+ * layer's errors (parse, instruction, expansion, stage graph: reported as DL1000, never thrown).
+ * Nothing here parses instruction arguments again.
  */
+import {
+  loadDockerfile as loadShared,
+  type Heredoc as SharedHeredoc,
+  type Instruction as SharedInstruction,
+  type LoadedDockerfile,
+  type Node,
+} from "../dockerfile/index.js";
+import { trimContinuation } from "../dockerfile/parser.js";
 
 export interface Directive {
   name: string;
@@ -92,6 +99,10 @@ export interface Instruction {
   /** Index among top-level instructions. */
   index: number;
   segs: Segment[];
+  /** The shared parser's node. */
+  node: Node;
+  /** The shared typed instruction (absent when the instruction layer rejected it). */
+  typed?: SharedInstruction;
 }
 
 export interface ParseError {
@@ -111,60 +122,12 @@ export interface DockerfileSource {
   comments: Comment[];
   errors: ParseError[];
   eol: "\n" | "\r\n";
+  /** The shared front end's output: parse, typed model, resolved stages. */
+  loaded: LoadedDockerfile;
 }
 
-const KNOWN = new Set([
-  "ADD",
-  "ARG",
-  "CMD",
-  "COPY",
-  "ENTRYPOINT",
-  "ENV",
-  "EXPOSE",
-  "FROM",
-  "HEALTHCHECK",
-  "LABEL",
-  "MAINTAINER",
-  "ONBUILD",
-  "RUN",
-  "SHELL",
-  "STOPSIGNAL",
-  "USER",
-  "VOLUME",
-  "WORKDIR",
-]);
-
-/** Flags BuildKit accepts per instruction (dockerfile frontend 1.x, labs included). */
-const ALLOWED_FLAGS: Record<string, string[]> = {
-  FROM: ["platform"],
-  RUN: ["mount", "network", "security", "device"],
-  COPY: ["from", "chown", "chmod", "link", "parents", "exclude"],
-  ADD: ["chown", "chmod", "link", "checksum", "keep-git-dir", "exclude", "unpack"],
-  HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
-};
-
+/** Instructions whose exec (JSON) form the rules look at. */
 const JSON_FORM = new Set(["RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"]);
-const HEREDOC_FORM = new Set(["RUN", "COPY", "ADD"]);
-const NEEDS_ARGS = new Set([
-  "ADD",
-  "ARG",
-  "COPY",
-  "ENV",
-  "EXPOSE",
-  "FROM",
-  "LABEL",
-  "MAINTAINER",
-  "ONBUILD",
-  "RUN",
-  "SHELL",
-  "STOPSIGNAL",
-  "USER",
-  "VOLUME",
-  "WORKDIR",
-  "HEALTHCHECK",
-]);
-
-const DIRECTIVE_RE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 
 /** Maps a logical offset of an instruction back to the original text. */
 export function positionAt(ins: Instruction, logical: number): Position {
@@ -181,398 +144,138 @@ export function positionAt(ins: Instruction, logical: number): Position {
   return { line: s.line, column: s.column + d, offset: s.offset + d };
 }
 
-interface Line {
-  text: string; // without EOL
-  offset: number;
-  no: number;
-}
-
-function splitLines(text: string): Line[] {
-  const lines: Line[] = [];
-  let start = 0;
-  let no = 1;
-  for (;;) {
-    const nl = text.indexOf("\n", start);
-    if (nl < 0) {
-      if (start < text.length) lines.push({ text: stripCR(text.slice(start)), offset: start, no });
-      break;
+/** Physical lines of the source, located lazily (only the ones the layer asks for). */
+class Lines {
+  /** starts[i] = offset of line i+1. */
+  readonly starts: number[] = [0];
+  constructor(readonly text: string) {
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts(this, i + 1);
+    function starts(self: Lines, o: number) {
+      if (o < text.length) self.starts.push(o);
     }
-    lines.push({ text: stripCR(text.slice(start, nl)), offset: start, no });
-    start = nl + 1;
-    no++;
   }
-  return lines;
-}
-
-function stripCR(s: string): string {
-  return s.endsWith("\r") ? s.slice(0, -1) : s;
+  get count(): number {
+    return this.text.length === 0 ? 0 : this.starts.length;
+  }
+  /** Content of line `no` (1-based) without its line ending. */
+  content(no: number): string {
+    const s = this.starts[no - 1]!;
+    const e = no < this.starts.length ? this.starts[no]! : this.text.length;
+    let ce = e;
+    while (ce > s && (this.text.charCodeAt(ce - 1) === 0x0a || this.text.charCodeAt(ce - 1) === 0x0d)) ce--;
+    return this.text.slice(s, ce);
+  }
+  start(no: number): number {
+    return this.starts[no - 1]!;
+  }
 }
 
 function isBlank(s: string): boolean {
-  return s.trim() === "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0c && c !== 0x0b) return false;
+  }
+  return true;
 }
 
 function isCommentLine(s: string): boolean {
-  return s.trimStart().startsWith("#");
-}
-
-function toComment(l: Line): Comment {
-  const i = l.text.indexOf("#");
-  return { text: l.text.slice(i + 1).trim(), line: l.no, offset: l.offset + i };
-}
-
-/** Whether `s` (trimmed of trailing whitespace) ends with the escape character (continuation). */
-function continues(s: string, escape: string): boolean {
-  const t = s.replace(/[ \t]+$/, "");
-  return t.endsWith(escape);
-}
-
-export function parseDockerfile(text: string): DockerfileSource {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = splitLines(text);
-  const eol: "\n" | "\r\n" = /\r\n/.test(text.slice(0, 4096)) ? "\r\n" : "\n";
-  const directives: Directive[] = [];
-  const comments: Comment[] = [];
-  const errors: ParseError[] = [];
-  const instructions: Instruction[] = [];
-  let escape = "\\";
   let i = 0;
-  // Directive block: only at the very top, one directive per comment line, stops at anything else.
-  const seenDirective = new Set<string>();
-  for (; i < lines.length; i++) {
-    const m = DIRECTIVE_RE.exec(lines[i]!.text.trim());
-    if (!m) break;
-    const name = m[1]!.toLowerCase();
-    if (seenDirective.has(name)) break;
-    seenDirective.add(name);
-    directives.push({ name, value: m[2]!, line: lines[i]!.no });
-    comments.push(toComment(lines[i]!));
-    if (name === "escape") {
-      if (m[2] === "`" || m[2] === "\\") escape = m[2];
-      else
-        errors.push({
-          message: `invalid escape token '${m[2]}' does not match ` + "` or \\",
-          line: lines[i]!.no,
-          column: 1,
-        });
-    }
-  }
-  const directiveEnd = i > 0 ? lines[i - 1]!.no : 0;
-  let pending: Comment[] = [];
-  while (i < lines.length) {
-    const l = lines[i]!;
-    if (isBlank(l.text)) {
-      pending = [];
-      i++;
-      continue;
-    }
-    if (isCommentLine(l.text)) {
-      const c = toComment(l);
-      comments.push(c);
-      pending.push(c);
-      i++;
-      continue;
-    }
-    const r = readInstruction(lines, i, escape, errors);
-    i = r.next;
-    const ins = r.ins;
-    ins.comments = pending;
-    ins.index = instructions.length;
-    pending = [];
-    comments.push(...ins.innerComments);
-    instructions.push(ins);
-  }
-  if (instructions.length === 0 && errors.length === 0) {
-    errors.push({ message: "the Dockerfile has no instructions", line: 1, column: 1 });
-  }
-  return { text, escape, directives, directiveEnd, instructions, comments, errors, eol };
+  while (i < s.length && (s[i] === " " || s[i] === "\t")) i++;
+  return s[i] === "#";
 }
 
-function readInstruction(
-  lines: Line[],
-  start: number,
+function toComment(lines: Lines, no: number): Comment {
+  const t = lines.content(no);
+  const i = t.indexOf("#");
+  return { text: t.slice(i + 1).trim(), line: no, offset: lines.start(no) + i };
+}
+
+/**
+ * The positions of an instruction's logical line: where each piece of it (after the keyword, then
+ * each continuation line) sits in the original text, and the comment and empty lines inside the
+ * continuation. The logical text itself is the shared parser's (`Node.original`); this walks the
+ * same physical lines only to map offsets back.
+ */
+function mapContinuation(
+  lines: Lines,
+  node: Node,
   escape: string,
-  errors: ParseError[],
-): { ins: Instruction; next: number } {
-  const first = lines[start]!;
-  const lead = first.text.length - first.text.trimStart().length;
-  const m = /^(\S+)/.exec(first.text.slice(lead))!;
-  const keywordRaw = m[1]!;
+  bomLen: number,
+): {
+  segs: Segment[];
+  innerComments: Comment[];
+  emptyContinuationLines: number[];
+  lastLine: number;
+} {
   const segs: Segment[] = [];
   const innerComments: Comment[] = [];
   const emptyContinuationLines: number[] = [];
-  let logical = "";
-  // The first line's part after the keyword (leading whitespace dropped).
-  const afterKw = lead + keywordRaw.length;
-  const rest = first.text.slice(afterKw);
-  const ws = rest.length - rest.trimStart().length;
-  let piece = rest.slice(ws);
-  let pieceCol = afterKw + ws + 1;
-  let pieceOff = first.offset + afterKw + ws;
-  let lineNo = first.no;
-  let j = start;
-  let endOffset = first.offset + first.text.length;
+  const first = node.range.start.line;
+  const firstText = lines.content(first);
+  // offset of the keyword in the line
+  const kwCol = node.range.start.offset - lines.start(first);
+  let p = kwCol + node.cmd.length;
+  while (p < firstText.length && (firstText[p] === " " || firstText[p] === "\t")) p++;
+  let piece = firstText.slice(p);
+  let lineNo = first;
+  let pieceOff = lines.start(first) + p;
+  let pieceCol = p + 1 - (first === 1 ? bomLen : 0);
+  let logical = 0;
+  let last = first;
   for (;;) {
-    const cont = continues(piece, escape);
-    let keep = piece;
-    if (cont) {
-      keep = piece.replace(/[ \t]+$/, "");
-      keep = keep.slice(0, -1);
+    const [kept, eol] = trimContinuation(piece, escape);
+    segs.push({ logical, offset: pieceOff, line: lineNo, column: pieceCol });
+    logical += kept.length;
+    if (eol) break;
+    let k = lineNo + 1;
+    while (k <= lines.count) {
+      const t = lines.content(k);
+      if (isCommentLine(t)) innerComments.push(toComment(lines, k));
+      else if (isBlank(t)) emptyContinuationLines.push(k);
+      else break;
+      k++;
     }
-    segs.push({ logical: logical.length, offset: pieceOff, line: lineNo, column: pieceCol });
-    logical += keep;
-    if (!cont) break;
-    // Continuation: skip comment lines; empty lines are dropped (and reported).
-    let k = j + 1;
-    let emptyHere = false;
-    while (k < lines.length) {
-      const t = lines[k]!.text;
-      if (isBlank(t)) {
-        emptyContinuationLines.push(lines[k]!.no);
-        emptyHere = true;
-        k++;
-        continue;
-      }
-      if (isCommentLine(t)) {
-        innerComments.push(toComment(lines[k]!));
-        k++;
-        continue;
-      }
+    if (k > lines.count) {
+      last = k - 1;
       break;
     }
-    void emptyHere;
-    if (k >= lines.length) {
-      j = k - 1;
-      break;
-    }
-    j = k;
-    const nl = lines[j]!;
-    piece = nl.text;
+    lineNo = k;
+    last = k;
+    piece = lines.content(k);
+    pieceOff = lines.start(k);
     pieceCol = 1;
-    pieceOff = nl.offset;
-    lineNo = nl.no;
-    endOffset = nl.offset + nl.text.length;
   }
-  const keyword = keywordRaw.toUpperCase();
-  const ins: Instruction = {
-    keyword,
-    keywordRaw,
-    line: first.no,
-    column: lead + 1,
-    endLine: lines[j]!.no,
-    offset: first.offset + lead,
-    end: endOffset,
-    logical,
-    argsStart: 0,
-    args: "",
-    flags: [],
-    json: null,
-    heredocs: [],
-    comments: [],
-    innerComments,
-    emptyContinuationLines,
-    index: 0,
-    segs,
-  };
-  let next = j + 1;
-  analyseArgs(ins, escape, errors);
-  // Heredocs: bodies follow the instruction's last line.
-  const hdKw = ins.keyword === "ONBUILD" && ins.trigger ? ins.trigger.keyword : ins.keyword;
-  if (HEREDOC_FORM.has(hdKw) && ins.json === null) {
-    const target = ins.keyword === "ONBUILD" && ins.trigger ? ins.trigger : ins;
-    const marks = findHeredocs(target.logical, target.argsStart, escape);
-    for (const mk of marks) {
-      const bodyLines: string[] = [];
-      const indent: number[] = [];
-      let k = next;
-      let closed = false;
-      for (; k < lines.length; k++) {
-        const raw = lines[k]!.text;
-        const t = mk.chomp ? raw.replace(/^\t+/, "") : raw;
-        if (t === mk.name) {
-          closed = true;
-          break;
-        }
-        bodyLines.push(t);
-        indent.push(raw.length - t.length);
-      }
-      const bodyLine = next < lines.length ? lines[next]!.no : ins.endLine + 1;
-      if (!closed) {
-        const p = positionAt(target, mk.start);
-        errors.push({
-          message: `unterminated heredoc: no line "${mk.name}" closes the heredoc started here`,
-          line: p.line,
-          column: p.column,
-        });
-        next = lines.length;
-        ins.endLine = lines.length ? lines[lines.length - 1]!.no : ins.endLine;
-        ins.end = lines.length
-          ? lines[lines.length - 1]!.offset + lines[lines.length - 1]!.text.length
-          : ins.end;
-      } else {
-        ins.endLine = lines[k]!.no;
-        ins.end = lines[k]!.offset + lines[k]!.text.length;
-        next = k + 1;
-      }
-      target.heredocs.push({ ...mk, body: bodyLines.join("\n"), bodyLine, indent });
-      if (target !== ins) {
-        ins.heredocs.push(target.heredocs[target.heredocs.length - 1]!);
-        target.endLine = ins.endLine;
-        target.end = ins.end;
-      }
-    }
-  }
-  return { ins, next };
+  return { segs, innerComments, emptyContinuationLines, lastLine: last };
 }
 
-function analyseArgs(ins: Instruction, escape: string, errors: ParseError[]): void {
-  const kw = ins.keyword;
-  const at = (off: number) => positionAt(ins, off);
-  if (!KNOWN.has(kw)) {
-    errors.push({ message: `unknown instruction: ${ins.keywordRaw}`, line: ins.line, column: ins.column });
-    ins.args = ins.logical.trim();
-    return;
-  }
-  // Flags: leading `--name[=value]` words.
-  const s = ins.logical;
+/** Logical offsets of the leading `--flag` words (the words the shared parser took as flags). */
+function flagSpans(s: string, count: number): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
   let p = 0;
-  for (;;) {
+  while (out.length < count) {
     while (p < s.length && (s[p] === " " || s[p] === "\t")) p++;
-    if (!s.startsWith("--", p)) break;
-    if (kw === "ONBUILD") break;
-    const w = readWord(s, p, escape);
-    const body = w.value.slice(2);
-    const eq = body.indexOf("=");
-    const name = eq < 0 ? body : body.slice(0, eq);
-    ins.flags.push({ name, value: eq < 0 ? null : body.slice(eq + 1), start: p, end: w.end });
-    p = w.end;
-  }
-  ins.argsStart = p;
-  ins.args = s.slice(p).trimEnd();
-  const allowed = ALLOWED_FLAGS[kw] ?? [];
-  for (const f of ins.flags) {
-    if (!allowed.includes(f.name)) {
-      const pos = at(f.start);
-      errors.push({ message: `unknown flag: --${f.name} on ${kw}`, line: pos.line, column: pos.column });
-    }
-  }
-  if (NEEDS_ARGS.has(kw) && ins.args === "") {
-    errors.push({ message: `${kw} requires at least one argument`, line: ins.line, column: ins.column });
-    return;
-  }
-  if (JSON_FORM.has(kw) && ins.args.startsWith("[")) {
-    try {
-      const v: unknown = JSON.parse(ins.args);
-      if (Array.isArray(v) && v.every((x) => typeof x === "string")) ins.json = v as string[];
-    } catch {
-      // BuildKit falls back to shell form when the JSON does not parse.
-    }
-  }
-  if (kw === "SHELL" && ins.json === null) {
-    errors.push({
-      message: 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/sh", "-c"]',
-      line: ins.line,
-      column: ins.column,
-    });
-  }
-  if (kw === "ONBUILD") {
-    const t = ins.args;
-    const m = /^(\S+)/.exec(t);
-    if (m) {
-      const trig = m[1]!;
-      const after = p + trig.length;
-      const rest = s.slice(after);
-      const ws = rest.length - rest.trimStart().length;
-      const sub: Instruction = {
-        ...ins,
-        keyword: trig.toUpperCase(),
-        keywordRaw: trig,
-        logical: s.slice(after + ws),
-        argsStart: 0,
-        args: "",
-        flags: [],
-        json: null,
-        heredocs: [],
-        comments: [],
-        innerComments: [],
-        emptyContinuationLines: [],
-        trigger: undefined,
-        segs: shiftSegs(ins.segs, after + ws),
-      };
-      const tp = at(p);
-      sub.line = tp.line;
-      sub.column = tp.column;
-      sub.offset = tp.offset;
-      if (sub.keyword === "ONBUILD" || sub.keyword === "FROM" || sub.keyword === "MAINTAINER") {
-        // BuildKit rejects these triggers; hadolint reports them as DL3043 (kept as a rule).
-        sub.args = sub.logical.trim();
-      } else analyseArgs(sub, escape, errors);
-      ins.trigger = sub;
-    }
-    return;
-  }
-  if (kw === "FROM") {
-    const words = splitWords(ins.args, escape);
-    if (words.length !== 1 && !(words.length === 3 && words[1]!.value.toLowerCase() === "as")) {
-      errors.push({
-        message: "FROM requires either one argument, or three: FROM <image> [AS <name>]",
-        line: ins.line,
-        column: ins.column,
-      });
-    }
-  }
-  if (kw === "ENV" || kw === "LABEL") {
-    const words = splitWords(ins.args, escape);
-    if (words.length > 0 && !words[0]!.raw.includes("=") && words.length < 2) {
-      errors.push({ message: `${kw} must have two arguments`, line: ins.line, column: ins.column });
-    }
-    if (words.length > 0 && words[0]!.raw.includes("=")) {
-      for (const w of words) {
-        if (!w.raw.includes("=") || w.raw.startsWith("=")) {
-          const pos = at(ins.argsStart + w.start);
-          errors.push({
-            message: `${kw} names can not be blank / key=value pairs expected, got "${w.raw}"`,
-            line: pos.line,
-            column: pos.column,
-          });
-          break;
-        }
+    if (p >= s.length) break;
+    const start = p;
+    let q = "";
+    for (; p < s.length; p++) {
+      const c = s[p]!;
+      if (q) {
+        if (c === "\\" && p + 1 < s.length) p++;
+        else if (c === q) q = "";
+        continue;
       }
+      if (c === " " || c === "\t") break;
+      if (c === "\\" && p + 1 < s.length) p++;
+      else if (c === "'" || c === '"') q = c;
     }
-  }
-  if (kw === "HEALTHCHECK") {
-    const up = ins.args.split(/\s+/)[0]!.toUpperCase();
-    if (up !== "NONE" && up !== "CMD") {
-      errors.push({
-        message: "HEALTHCHECK expects NONE or CMD <command>",
-        line: ins.line,
-        column: ins.column,
-      });
-    }
-  }
-}
-
-function shiftSegs(segs: Segment[], by: number): Segment[] {
-  // Re-base the mapping so that logical offset 0 of the sub-instruction is `by` of the parent.
-  const out: Segment[] = [];
-  for (let k = 0; k < segs.length; k++) {
-    const s = segs[k]!;
-    const nextStart = k + 1 < segs.length ? segs[k + 1]!.logical : Infinity;
-    if (nextStart <= by) continue;
-    if (s.logical <= by) {
-      const d = by - s.logical;
-      out.push({ logical: 0, offset: s.offset + d, line: s.line, column: s.column + d });
-    } else out.push({ ...s, logical: s.logical - by });
+    out.push({ start, end: p });
   }
   return out;
 }
 
-function findHeredocs(
-  s: string,
-  from: number,
-  escape: string,
-): Array<Omit<Heredoc, "body" | "bodyLine" | "indent">> {
-  const out: Array<Omit<Heredoc, "body" | "bodyLine" | "indent">> = [];
+/** Logical offsets of the heredoc markers (`<<EOF`, `<<-"EOF"`), in order. */
+function heredocMarks(s: string, from: number, escape: string): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
   let q: string | null = null;
   for (let k = from; k < s.length; k++) {
     const c = s[k]!;
@@ -589,12 +292,231 @@ function findHeredocs(
       continue;
     }
     if (c === "<" && s[k + 1] === "<" && s[k + 2] !== "<" && s[k - 1] !== "<") {
-      const m = /^<<(-?)(["']?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\2/.exec(s.slice(k));
+      const m = /^<<(-?)(["']?)([^\s"'<>]+)\2/.exec(s.slice(k, k + 256));
       if (m) {
-        out.push({ name: m[3]!, expand: m[2] === "", chomp: m[1] === "-", start: k, end: k + m[0].length });
+        out.push({ start: k, end: k + m[0].length });
         k += m[0].length - 1;
       }
     }
+  }
+  return out;
+}
+
+function toHeredoc(h: SharedHeredoc, mark: { start: number; end: number } | undefined): Heredoc {
+  const raw = h.content.split("\n");
+  if (raw.length > 0 && raw[raw.length - 1] === "") raw.pop();
+  const lines: string[] = [];
+  const indent: number[] = [];
+  for (let l of raw) {
+    if (l.endsWith("\r")) l = l.slice(0, -1);
+    let k = 0;
+    if (h.chomp) while (k < l.length && l.charCodeAt(k) === 0x09) k++;
+    lines.push(k ? l.slice(k) : l);
+    indent.push(k);
+  }
+  return {
+    name: h.name,
+    body: lines.join("\n"),
+    bodyLine: h.range.start.line,
+    expand: h.expand,
+    chomp: h.chomp,
+    indent,
+    start: mark?.start ?? 0,
+    end: mark?.end ?? 0,
+  };
+}
+
+/** `args` (the text after the flags) and where it starts in `logical`. */
+function argsOf(logical: string, node: Node): { argsStart: number; args: string } {
+  const rest = node.rest;
+  let e = logical.length;
+  while (e > 0 && /\s/.test(logical[e - 1]!)) e--;
+  const argsStart = Math.max(0, e - rest.length);
+  return { argsStart, args: rest };
+}
+
+function flagsOf(node: Node, logical: string): Flag[] {
+  const spans = flagSpans(logical, node.flags.length);
+  return node.flags.map((f, i) => {
+    const body = f.startsWith("--") ? f.slice(2) : f;
+    const eq = body.indexOf("=");
+    const sp = spans[i] ?? { start: 0, end: 0 };
+    return {
+      name: eq < 0 ? body : body.slice(0, eq),
+      value: eq < 0 ? null : body.slice(eq + 1),
+      start: sp.start,
+      end: sp.end,
+    };
+  });
+}
+
+/**
+ * Errors of the shared layer that lint reports as DL1000. A FROM whose base name is blank only
+ * because an ARG has no default is BuildKit's InvalidDefaultArgInFrom warning (a build with
+ * `--build-arg` works), not a parse error.
+ */
+function lintErrors(loaded: LoadedDockerfile): ParseError[] {
+  const out: ParseError[] = [];
+  for (const e of loaded.errors) {
+    if (/^base name \(.*\$.*\) should not be blank$/.test(e.message)) continue;
+    out.push({
+      message: e.message,
+      line: e.range.start.line,
+      column: e.range.start.column,
+      endLine: e.range.end.line,
+    });
+  }
+  return out;
+}
+
+/**
+ * The linter's view, built on the shared front end: `loadDockerfile` (src/dockerfile) parses,
+ * types and resolves the file — the same call `dockyard build` makes, so every error it finds is
+ * a DL1000 here — and this layer adds what rules need on top: positions of every logical offset,
+ * flags and heredoc markers, the comments around instructions, the original text.
+ */
+export function parseDockerfile(text: string, loaded?: LoadedDockerfile): DockerfileSource {
+  loaded ??= loadShared(text);
+  const parse = loaded.parse;
+  const source = parse.source;
+  const bomLen = source.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const lines = new Lines(source);
+  const escape = parse.escape;
+  const eol: "\n" | "\r\n" = /\r\n/.test(source.slice(0, 4096)) ? "\r\n" : "\n";
+  const typed = new Map<Node, SharedInstruction>();
+  for (const t of loaded.model.instructions) typed.set(t.node, t);
+  const directives: Directive[] = parse.directives.map((d) => ({
+    name: d.name,
+    value: d.value,
+    line: d.range.start.line,
+  }));
+  const directiveEnd = directives.length ? Math.max(...directives.map((d) => d.line)) : 0;
+  const comments: Comment[] = [];
+  for (const d of directives) comments.push(toComment(lines, d.line));
+  const instructions: Instruction[] = [];
+  let gapFrom = directiveEnd + 1;
+  const gap = (to: number): Comment[] => {
+    // lines between instructions: comments (a blank line ends a block) and blank lines only
+    let pending: Comment[] = [];
+    for (let no = gapFrom; no < to; no++) {
+      const t = lines.content(no);
+      if (isCommentLine(t)) {
+        const c = toComment(lines, no);
+        comments.push(c);
+        pending.push(c);
+      } else if (isBlank(t)) pending = [];
+    }
+    return pending;
+  };
+  for (const node of parse.nodes) {
+    const ins = toInstruction(node, lines, escape, bomLen, typed);
+    ins.comments = gap(node.range.start.line);
+    ins.index = instructions.length;
+    comments.push(...ins.innerComments);
+    instructions.push(ins);
+    gapFrom = ins.endLine + 1;
+  }
+  gap(lines.count + 1);
+  return {
+    text: source,
+    escape,
+    directives,
+    directiveEnd,
+    instructions,
+    comments,
+    errors: lintErrors(loaded),
+    eol,
+    loaded,
+  };
+}
+
+function toInstruction(
+  node: Node,
+  lines: Lines,
+  escape: string,
+  bomLen: number,
+  typed: Map<Node, SharedInstruction>,
+): Instruction {
+  const m = mapContinuation(lines, node, escape, bomLen);
+  let logical = node.original.slice(node.cmd.length);
+  let lead = 0;
+  while (lead < logical.length && (logical[lead] === " " || logical[lead] === "\t")) lead++;
+  logical = logical.slice(lead);
+  const { argsStart, args } = argsOf(logical, node);
+  const keyword = node.keyword;
+  const ins: Instruction = {
+    keyword,
+    keywordRaw: node.cmd,
+    line: node.range.start.line,
+    column: node.range.start.column,
+    endLine: node.range.end.line,
+    offset: node.range.start.offset,
+    end: node.range.end.offset,
+    logical,
+    argsStart,
+    args,
+    flags: flagsOf(node, logical),
+    json: node.json && JSON_FORM.has(keyword) ? node.args : null,
+    heredocs: [],
+    comments: [],
+    innerComments: m.innerComments,
+    emptyContinuationLines: m.emptyContinuationLines,
+    index: 0,
+    segs: m.segs,
+    node,
+  };
+  const t = typed.get(node);
+  if (t) ins.typed = t;
+  if (node.sub) {
+    // the trigger: its logical line starts after `ONBUILD` and the trigger word's leading space
+    const at = argsStart;
+    let ws = at + node.sub.cmd.length;
+    while (ws < logical.length && (logical[ws] === " " || logical[ws] === "\t")) ws++;
+    const subLogical = logical.slice(ws);
+    const sa = argsOf(subLogical, node.sub);
+    const tp = positionAt(ins, at);
+    const sub: Instruction = {
+      ...ins,
+      keyword: node.sub.keyword,
+      keywordRaw: node.sub.cmd,
+      line: tp.line,
+      column: tp.column,
+      offset: tp.offset,
+      logical: subLogical,
+      argsStart: sa.argsStart,
+      args: sa.args,
+      flags: flagsOf(node.sub, subLogical),
+      json: node.sub.json && JSON_FORM.has(node.sub.keyword) ? node.sub.args : null,
+      heredocs: [],
+      innerComments: [],
+      emptyContinuationLines: [],
+      segs: shiftSegs(ins.segs, ws),
+      node: node.sub,
+    };
+    delete sub.typed;
+    if (t?.kind === "ONBUILD" && t.trigger) sub.typed = t.trigger;
+    const marks = heredocMarks(sub.logical, sub.argsStart, escape);
+    sub.heredocs = node.heredocs.map((h, i) => toHeredoc(h, marks[i]));
+    ins.heredocs = sub.heredocs;
+    ins.trigger = sub;
+  } else if (node.heredocs.length) {
+    const marks = heredocMarks(logical, argsStart, escape);
+    ins.heredocs = node.heredocs.map((h, i) => toHeredoc(h, marks[i]));
+  }
+  return ins;
+}
+
+function shiftSegs(segs: Segment[], by: number): Segment[] {
+  // Re-base the mapping so that logical offset 0 of the sub-instruction is `by` of the parent.
+  const out: Segment[] = [];
+  for (let k = 0; k < segs.length; k++) {
+    const s = segs[k]!;
+    const nextStart = k + 1 < segs.length ? segs[k + 1]!.logical : Infinity;
+    if (nextStart <= by) continue;
+    if (s.logical <= by) {
+      const d = by - s.logical;
+      out.push({ logical: 0, offset: s.offset + d, line: s.line, column: s.column + d });
+    } else out.push({ ...s, logical: s.logical - by });
   }
   return out;
 }
