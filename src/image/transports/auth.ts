@@ -217,3 +217,44 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
   }
   return out;
 }
+
+/**
+ * Docker token auth (https://distribution.github.io/distribution/spec/auth/token/): asks the
+ * Bearer challenge's realm for a token for `scopes`, with `service` and `account` and the
+ * credentials as basic auth (anonymous without). `get` does the HTTP GET (each caller has its
+ * own connections and TLS settings). Used by the registry client and by the trust client.
+ * `service` names what the token is for in messages (a registry or trust server host).
+ */
+export async function requestBearerToken(
+  req: { challenge: Challenge; scopes: string[]; credentials?: Credentials; service: string },
+  get: (url: URL, headers: Record<string, string>) => Promise<{ status: number; text: string }>,
+): Promise<{ token: string; expires: number }> {
+  const { challenge: ch, scopes, credentials: creds, service } = req;
+  const realm = ch.params.realm;
+  if (!realm) throw new DockyardError("UNAUTHORIZED", `${service} sent a Bearer challenge without a realm`);
+  const u = new URL(realm);
+  if (ch.params.service) u.searchParams.set("service", ch.params.service);
+  for (const s of scopes) u.searchParams.append("scope", s);
+  if (creds && creds.username !== "<token>") u.searchParams.set("account", creds.username);
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (creds)
+    headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+  const res = await get(u, headers);
+  if (res.status === 401 || res.status === 403)
+    throw new DockyardError(
+      "UNAUTHORIZED",
+      `${service} refused the credentials${creds ? ` of ${creds.username}` : ""} (token endpoint said ${res.status}); run 'dockyard login ${service}'`,
+    );
+  if (res.status !== 200)
+    throw new DockyardError("NETWORK", `token endpoint ${u.origin} answered ${res.status}`);
+  let doc: { token?: string; access_token?: string; expires_in?: number };
+  try {
+    doc = JSON.parse(res.text) as typeof doc;
+  } catch {
+    throw new DockyardError("NETWORK", `token endpoint ${u.origin} sent invalid JSON`);
+  }
+  const token = doc.token ?? doc.access_token;
+  if (!token) throw new DockyardError("NETWORK", `token endpoint ${u.origin} sent no token`);
+  const life = Math.max(60, doc.expires_in ?? 60) * 1000;
+  return { token, expires: Date.now() + life - 10_000 };
+}

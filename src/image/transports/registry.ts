@@ -7,7 +7,13 @@ import { digestOf, parseDigest, type Digest } from "../digest.js";
 import { MANIFEST_MEDIA_TYPES } from "../media-types.js";
 import { parseManifest, type Descriptor } from "../manifest.js";
 import { DOCKER_HUB } from "../reference.js";
-import { lookupCredentials, parseChallenges, type Challenge, type Credentials } from "./auth.js";
+import {
+  lookupCredentials,
+  parseChallenges,
+  requestBearerToken,
+  type Challenge,
+  type Credentials,
+} from "./auth.js";
 import type { BlobOrigin, ImageSource, ImageTarget, WriteManifestOptions } from "./types.js";
 const VERSION_STRING = "dockyard/0.1.0";
 
@@ -256,40 +262,19 @@ export class RegistryClient {
     const key = [...scopes].sort().join(" ");
     const cached = this.tokens.get(key);
     if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
-    const realm = ch.params.realm;
-    if (!realm)
-      throw new DockyardError("UNAUTHORIZED", `${this.registry} sent a Bearer challenge without a realm`);
-    const u = new URL(realm);
-    if (ch.params.service) u.searchParams.set("service", ch.params.service);
-    for (const s of scopes) u.searchParams.append("scope", s);
-    if (creds && creds.username !== "<token>") u.searchParams.set("account", creds.username);
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (creds)
-      headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
-    let res: HttpResponse;
-    try {
-      res = await this.raw("GET", u, headers, undefined);
-    } catch (err) {
-      throw networkError(err, `token endpoint ${u.origin}${u.pathname}`);
-    }
-    const text = await readText(res.body);
-    if (res.status === 401 || res.status === 403)
-      throw new DockyardError(
-        "UNAUTHORIZED",
-        `${this.registry} refused the credentials${creds ? ` of ${creds.username}` : ""} (token endpoint said ${res.status}); run 'dockyard login ${this.registry}'`,
-      );
-    if (res.status !== 200)
-      throw new DockyardError("NETWORK", `token endpoint ${u.origin} answered ${res.status}`);
-    let doc: { token?: string; access_token?: string; expires_in?: number };
-    try {
-      doc = JSON.parse(text) as typeof doc;
-    } catch {
-      throw new DockyardError("NETWORK", `token endpoint ${u.origin} sent invalid JSON`);
-    }
-    const token = doc.token ?? doc.access_token;
-    if (!token) throw new DockyardError("NETWORK", `token endpoint ${u.origin} sent no token`);
-    const life = Math.max(60, doc.expires_in ?? 60) * 1000;
-    this.tokens.set(key, { token, expires: Date.now() + life - 10_000 });
+    const { token, expires } = await requestBearerToken(
+      { challenge: ch, scopes, credentials: creds, service: this.registry },
+      async (u, headers) => {
+        let res: HttpResponse;
+        try {
+          res = await this.raw("GET", u, headers, undefined);
+        } catch (err) {
+          throw networkError(err, `token endpoint ${u.origin}${u.pathname}`);
+        }
+        return { status: res.status, text: await readText(res.body) };
+      },
+    );
+    this.tokens.set(key, { token, expires });
     return `Bearer ${token}`;
   }
 
