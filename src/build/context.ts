@@ -91,16 +91,25 @@ export class BuildContext {
     return ctx;
   }
 
-  /** Returns true when something under `rel` was included. Sync on purpose: thousands of lstat calls. */
-  private walk(rel: string): boolean {
-    const abs = rel ? join(this.root, rel) : this.root;
+  /**
+   * Returns true when something under `rel` was included. Sync on purpose: thousands of lstat
+   * calls. `hits`: which .dockerignore patterns match `rel` or a parent (see parentHits).
+   */
+  private walk(rel: string, hits: boolean[] = this.matcher.parentHits("")): boolean {
+    const abs = rel ? `${this.root}/${rel}` : this.root;
     let any = false;
-    for (const name of readdirSync(abs)) {
+    for (const d of readdirSync(abs, { withFileTypes: true })) {
+      const name = d.name;
       const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(join(abs, name));
-      const excluded = this.matcher.matches(r);
+      const excluded = this.matcher.matchesIn(r, hits);
+      // an excluded file, or an excluded directory nothing can re-include, is not even stat'ed
+      // (a filesystem that does not report entry types gets the lstat)
+      if (excluded) {
+        if (d.isDirectory() ? !this.matcher.mayReincludeUnder(r) : d.isFile() || d.isSymbolicLink()) continue;
+      }
+      const path = `${abs}/${name}`;
+      const st = lstatSync(path);
       if (st.isDirectory()) {
-        if (excluded && !this.matcher.mayReincludeUnder(r)) continue;
         const e: ContextEntry = {
           rel: r,
           type: "dir",
@@ -110,7 +119,7 @@ export class BuildContext {
           ino: st.ino,
         };
         this.entries.set(r, e);
-        const child = this.walk(r);
+        const child = this.walk(r, this.matcher.parentHits(r, hits));
         if (excluded && !child) {
           this.entries.delete(r);
           continue;
@@ -118,7 +127,7 @@ export class BuildContext {
         any = true;
         continue;
       }
-      if (excluded) continue;
+      if (excluded) continue; // raced: it was a directory when listed
       const e: ContextEntry = {
         rel: r,
         type: st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other",
@@ -127,7 +136,7 @@ export class BuildContext {
         mtimeMs: st.mtimeMs,
         ino: st.ino,
       };
-      if (e.type === "symlink") e.linkname = readlinkSync(join(abs, name));
+      if (e.type === "symlink") e.linkname = readlinkSync(path);
       this.entries.set(r, e);
       any = true;
     }

@@ -126,6 +126,27 @@ export class PatternMatcher {
   }
 
   /**
+   * For a walk: which patterns match directory `dir` or one of its parents (`up`: the same for
+   * the parent of `dir`). With it, `matchesIn` tests each file against its own name only instead
+   * of re-testing every parent directory for every file.
+   */
+  parentHits(dir: string, up?: boolean[]): boolean[] {
+    return this.patterns.map((p, i) => (up?.[i] ?? false) || (dir !== "" && p.regex.test(dir)));
+  }
+
+  /** `matches(file)` for a file directly in the directory whose `parentHits` are `hits`. */
+  matchesIn(file: string, hits: boolean[]): boolean {
+    let matched = false;
+    const ps = this.patterns;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      if (p.exclusion !== matched) continue;
+      if (hits[i] || p.regex.test(file)) matched = !p.exclusion;
+    }
+    return matched;
+  }
+
+  /**
    * For an excluded directory: could an exclusion ("!") pattern re-include something under it?
    * (fsutil walks into such directories; otherwise the whole directory is skipped.)
    */

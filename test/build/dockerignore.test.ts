@@ -155,3 +155,43 @@ test("context: symlinks are followed only inside the context", async () => {
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test("dockerignore: the walk's per-directory matching (parentHits + matchesIn) equals MatchesOrParentMatches", () => {
+  const sets = [
+    ["**/*.md", "!docs/**/keep.md", "build", "*/tmp", "a/b/c", "!a/b/c/d", "vendor/**/test", ".git"],
+    ["*", "!src", "src/**/*.log", "!src/keep.log"],
+    ["**", "!**/*.go", "x?z/[ab]*"],
+  ];
+  const names = [
+    "a",
+    "b",
+    "c",
+    "d",
+    "docs",
+    "keep.md",
+    "x.md",
+    "build",
+    "tmp",
+    "src",
+    "k.log",
+    "keep.log",
+    "m.go",
+    "xyz",
+    "aq",
+    "vendor",
+    "test",
+    ".git",
+  ];
+  for (const set of sets) {
+    const m = new PatternMatcher(set);
+    // every path up to depth 3 over the names
+    const walk = (dir: string, hits: boolean[], depth: number) => {
+      for (const n of names) {
+        const p = dir ? `${dir}/${n}` : n;
+        assert.equal(m.matchesIn(p, hits), m.matches(p), `${JSON.stringify(set)}: ${p}`);
+        if (depth < 3) walk(p, m.parentHits(p, hits), depth + 1);
+      }
+    };
+    walk("", m.parentHits(""), 1);
+  }
+});
