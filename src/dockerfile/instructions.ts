@@ -283,6 +283,9 @@ function parseHeredocSafe(word: string) {
 }
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
+/** `RUN --network=` and `--security=` values BuildKit accepts. */
+const RUN_NETWORKS = ["default", "none", "host"];
+const RUN_SECURITY = ["sandbox", "insecure"];
 
 function notJSON(command: string, original: string): InstructionError {
   let extra = "";
@@ -432,9 +435,17 @@ export function parseInstruction(node: Node, stage = -1): Instruction {
         flagsUsed: f.used,
       };
       const net = f.get("network");
-      if (net !== undefined) r.network = net;
+      if (net !== undefined) {
+        if (!RUN_NETWORKS.includes(net))
+          throw new InstructionError(`network mode ${JSON.stringify(net)} not supported by buildkit`);
+        r.network = net;
+      }
       const sec = f.get("security");
-      if (sec !== undefined) r.security = sec;
+      if (sec !== undefined) {
+        if (!RUN_SECURITY.includes(sec))
+          throw new InstructionError(`security mode ${JSON.stringify(sec)} not supported by buildkit`);
+        r.security = sec;
+      }
       return r;
     }
     case "CMD": {

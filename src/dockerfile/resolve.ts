@@ -459,6 +459,12 @@ interface ArgContext {
   declared: Set<string>;
 }
 
+/** `--chmod`: octal (at most 0o7777) or symbolic clauses (`u+x,go-w`, `a=rX`). */
+function validChmod(v: string): boolean {
+  if (/^[0-7]{1,4}$/.test(v)) return true;
+  return v.split(",").every((c) => /^[ugoa]*[-+=][rwxXst]*$/.test(c));
+}
+
 /** What an expanded ENV or ARG sets for the instructions after it. */
 function applyEffects(e: Instruction, envLog: EnvLog): void {
   if (e.kind === "ENV") for (const p of e.pairs) envLog.set(p.key, p.value);
@@ -501,7 +507,13 @@ function expandInstruction(
       };
       if (ins.from !== undefined) c.from = w(ins.from);
       if (ins.chown !== undefined) c.chown = w(ins.chown);
-      if (ins.chmod !== undefined) c.chmod = w(ins.chmod);
+      if (ins.chmod !== undefined) {
+        c.chmod = w(ins.chmod);
+        if (c.chmod !== "" && !validChmod(c.chmod))
+          throw new InstructionError(
+            `invalid chmod parameter ${JSON.stringify(c.chmod)}: want an octal mode (755) or symbolic modes (u+x,go-w)`,
+          );
+      }
       if (ins.checksum !== undefined) c.checksum = w(ins.checksum);
       return c;
     }
@@ -511,8 +523,12 @@ function expandInstruction(
       return { ...ins, user: w(ins.user) };
     case "WORKDIR":
       return { ...ins, path: w(ins.path) };
-    case "VOLUME":
-      return { ...ins, volumes: ins.volumes.map(w) };
+    case "VOLUME": {
+      const volumes = ins.volumes.map(w);
+      if (volumes.some((v) => v === ""))
+        throw new InstructionError("VOLUME specified can not be an empty string");
+      return { ...ins, volumes };
+    }
     case "STOPSIGNAL":
       return { ...ins, signal: w(ins.signal) };
     case "RUN": {
