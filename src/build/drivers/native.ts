@@ -77,7 +77,9 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   if (needsRuntime) findRuntime();
   const tm = (what: string) => {
     if (process.env.DOCKYARD_TIMING === "1")
-      process.stderr.write(`[timing] ${what} at ${Date.now() - t0}ms\n`);
+      process.stderr.write(
+        `[timing] ${what} at ${Date.now() - t0}ms (${Math.round(performance.now())}ms since process start)\n`,
+      );
   };
   tm("parsed");
   const context = await BuildContext.load(opts.context, {
