@@ -422,7 +422,8 @@ export async function exportCache(
     await target.writeBlob(desc, await open());
     pushed++;
   };
-  await Promise.all(
+  // every upload ends (or fails) before the export does: nothing is left running in the background
+  const sent = await Promise.allSettled(
     m.layers.map((l) =>
       limit(async () => {
         await o.ready?.(l.digest);
@@ -431,6 +432,8 @@ export async function exportCache(
       }),
     ),
   );
+  const failed = sent.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
   await send(m.configDesc, async () => Readable.from([Buffer.from(m.config)]));
   const desc = await target.writeManifest(ref, m.manifest, MediaType.ociManifest, { top: true });
   await target.commit?.();

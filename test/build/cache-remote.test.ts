@@ -7,8 +7,23 @@ import assert from "node:assert/strict";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
-import { startDockyardRegistry, startReferenceRegistry, type RunningRegistry } from "../image/helpers.js";
-import { dockyard, ensureBases, removeDir, tempDir, type Run } from "./fixtures.js";
+import { spawn } from "node:child_process";
+import {
+  freePort,
+  startDockyardRegistry,
+  startReferenceRegistry,
+  type RunningRegistry,
+} from "../image/helpers.js";
+import {
+  BIN,
+  dockyard,
+  ensureBases,
+  execFileP,
+  removeDir,
+  run as runCmd,
+  tempDir,
+  type Run,
+} from "./fixtures.js";
 
 const skipPeers = needPeers("runc", "docker-registry");
 const BASE = "127.0.0.1:5300/busybox:latest";
@@ -203,3 +218,90 @@ test("type=local,dest=DIR and type=local,src=DIR (an OCI layout)", { skip: skipP
   const missing = await build(await checkout(), "--cache-from", `type=local,src=${join(work, "nothing")}`);
   assert.match(missing.run.stderr, /WARNING: cache import from .*nothing failed/);
 });
+
+test(
+  "an authenticated registry: credentials from $DOCKER_CONFIG/config.json; without them export fails (ignore-error=true: a warning) and import is a warning",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipped(t)) return;
+    const dir = join(work, "authreg");
+    await mkdir(dir, { recursive: true });
+    const { stdout: line } = await execFileP("sh", [
+      "-c",
+      `printf s3cret | "${BIN}" registry htpasswd --cost 4 ci`,
+    ]);
+    await writeFile(join(dir, "htpasswd"), line);
+    const port = await freePort();
+    const proc = spawn(
+      BIN,
+      [
+        "registry",
+        "serve",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--data",
+        join(dir, "data"),
+        "--log-level",
+        "error",
+      ],
+      {
+        stdio: "ignore",
+        env: { ...process.env, DOCKYARD_HOME: join(dir, "home"), DOCKYARD_HTPASSWD: join(dir, "htpasswd") },
+      },
+    );
+    try {
+      for (let i = 0; ; i++) {
+        const r = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => undefined);
+        if (r?.status === 401) break;
+        if (i > 100) assert.fail("the registry did not start");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const host = `127.0.0.1:${port}`;
+      const cacheRef = `${host}/secure/cache:1`;
+      const withCreds = join(dir, "docker");
+      await mkdir(withCreds, { recursive: true });
+      await writeFile(
+        join(withCreds, "config.json"),
+        JSON.stringify({ auths: { [host]: { auth: Buffer.from("ci:s3cret").toString("base64") } } }),
+      );
+      const noCreds = join(dir, "nodocker");
+      await mkdir(noCreds, { recursive: true });
+      const buildWith = (dockerConfig: string, ...flags: string[]) =>
+        runCmd(BIN, ["build", "--progress", "plain", ...flags, ctx], {
+          env: {
+            ...process.env,
+            DOCKER_CONFIG: dockerConfig,
+            DOCKYARD_HOME: join(work, `home${n++}`),
+            SOURCE_DATE_EPOCH: "1700000000",
+          },
+          timeoutMs: 300_000,
+        });
+      const ctx = await checkout();
+      const denied = await buildWith(noCreds, "--cache-to", `type=registry,ref=${cacheRef}`);
+      assert.notEqual(denied.code, 0, "an export that fails fails the build");
+      assert.match(denied.stderr, /authentication required|UNAUTHORIZED|401/);
+      const tolerated = await buildWith(
+        noCreds,
+        "--cache-to",
+        `type=registry,ref=${cacheRef},ignore-error=true`,
+      );
+      assert.equal(tolerated.code, 0, tolerated.stderr);
+      assert.match(tolerated.stderr, /WARNING: cache export to .* failed/);
+      const ok = await buildWith(withCreds, "--cache-to", `type=registry,ref=${cacheRef},mode=max`);
+      assert.equal(ok.code, 0, ok.stderr);
+      const imported = await buildWith(withCreds, "--cache-from", cacheRef);
+      assert.equal(imported.code, 0, imported.stderr);
+      const fsBlocks = imported.stderr
+        .split("\n\n")
+        .filter((b) => /^#\d+ \[[^\]]*\] (RUN|COPY|WORKDIR) /m.test(b));
+      assert.equal(fsBlocks.length, 4, imported.stderr); // the final stage's; the builder is not run
+      for (const b of fsBlocks) assert.match(b, /#\d+ CACHED/, b);
+      const anonymous = await buildWith(noCreds, "--cache-from", cacheRef);
+      assert.equal(anonymous.code, 0, anonymous.stderr);
+      assert.match(anonymous.stderr, /WARNING: cache import from .* failed/);
+    } finally {
+      proc.kill("SIGTERM");
+      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once("exit", r)));
+    }
+  },
+);

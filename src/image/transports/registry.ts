@@ -281,6 +281,9 @@ export class RegistryClient {
   private async errorFor(res: HttpResponse, spec: RequestSpec): Promise<DockyardError> {
     let text = "";
     try {
+      // a HEAD answer has no body, but it must still be drained or its socket stays busy (and
+      // keeps the process alive until the server's idle timeout)
+      if (spec.method === "HEAD") res.body.resume();
       text = spec.method === "HEAD" ? "" : await readText(res.body, 64 << 10);
     } catch {
       // ignore: the status is enough
