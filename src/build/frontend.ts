@@ -11,6 +11,7 @@ import {
   type Node,
 } from "../dockerfile/index.js";
 import { DockyardError } from "../image/errors.js";
+import type { Finding } from "../lint/finding.js";
 import type { Expander } from "./execute.js";
 import type { Dockerfile, Heredoc, Stage, Step } from "./plan.js";
 
@@ -141,4 +142,21 @@ export function loadDockerfile(text: string, file = "Dockerfile", options: Front
     df.stages.push(st);
   }
   return { dockerfile: df, expander: makeExpander(loaded.parse.escape), escape: loaded.parse.escape, loaded };
+}
+
+/**
+ * BuildKit's build checks over the front end's result (src/lint/build-checks.ts: only the BuildKit
+ * rules are loaded, a few milliseconds). `# check=skip=…` and `# check=error=true` are applied.
+ */
+export async function checkDockerfile(
+  fe: Frontend,
+  text: string,
+  options: {
+    file?: string;
+    targetPlatform?: string;
+    resolveImagePlatform?: (image: string) => string | undefined;
+  } = {},
+): Promise<{ findings: Finding[]; fail: boolean }> {
+  const { runBuildChecks } = await import("../lint/build-checks.js");
+  return runBuildChecks(text, { ...options, loaded: fe.loaded });
 }

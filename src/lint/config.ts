@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 import { DockyardError } from "../image/errors.js";
 import type { Severity } from "./finding.js";
 import type { LabelSchema } from "./rule.js";
@@ -81,7 +81,7 @@ function strList(v: unknown, key: string, path: string): string[] {
 export function parseConfig(text: string, path = ".hadolint.yaml"): LintConfig {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (err) {
     throw new DockyardError("CONFIG_INVALID", `${path}: invalid YAML: ${(err as Error).message}`);
   }
@@ -180,4 +180,10 @@ export function parseRequireLabel(s: string): [string, LabelSchema[string]] {
     );
   }
   return [s.slice(0, i), type as LabelSchema[string]];
+}
+
+let yamlModule: typeof import("yaml") | undefined;
+/** The YAML parser, loaded on first use (a build's checks never read a config file). */
+function yaml(): typeof import("yaml") {
+  return (yamlModule ??= createRequire(import.meta.url)("yaml") as typeof import("yaml"));
 }

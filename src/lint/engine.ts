@@ -3,9 +3,9 @@
  * BuildKit `# check=` directive applied, and parse errors reported as DL1000.
  */
 import { SEVERITY_ORDER, type Finding, type Severity } from "./finding.js";
-import { buildModel, type RunCommand, type RunInfo } from "./model.js";
+import { buildModel, type Model, type RunCommand, type RunInfo } from "./model.js";
+import { parseCheckDirective, type LoadedDockerfile } from "../dockerfile/index.js";
 import type { Edit, Report, Rule, RuleContext, RuleOptions } from "./rule.js";
-import { RULES } from "./rules/index.js";
 import { runShellcheck, shellcheckAvailable } from "./shellcheck.js";
 import { parseDockerfile, type Instruction } from "./source.js";
 import { emptyConfig, type LintConfig } from "./config.js";
@@ -29,6 +29,8 @@ export interface LintOptions extends Partial<RuleOptions> {
   shellcheck?: boolean;
   /** Rules to run (default: all). */
   rules?: Rule[];
+  /** The shared front end's result for this text, when the caller has it (the build does). */
+  loaded?: LoadedDockerfile;
 }
 
 export interface LintResult {
@@ -54,27 +56,21 @@ function codes(list: string): string[] {
     .filter(Boolean);
 }
 
-/** Parses `skip=A,B;error=true;experimental=C` (BuildKit check directive / comment). */
+/** `skip=A,B;error=true;experimental=C` (BuildKit's check directive, read by src/dockerfile). */
 export function parseCheckValue(v: string): { skip: string[]; error: boolean; experimental: string[] } {
-  const out = { skip: [] as string[], error: false, experimental: [] as string[] };
-  const body = v.split("//")[0]!;
-  for (const part of body.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    const k = part.slice(0, eq).trim().toLowerCase();
-    const val = part.slice(eq + 1).trim();
-    if (k === "skip") out.skip = codes(val);
-    else if (k === "error") out.error = val.toLowerCase() === "true";
-    else if (k === "experimental") out.experimental = codes(val);
-  }
-  return out;
+  const d = parseCheckDirective(v);
+  return { skip: d.skipAll ? [...d.skip, "all"] : d.skip, error: d.error, experimental: d.experimental };
 }
 
-export function lint(text: string, options: LintOptions = {}): LintResult {
+/**
+ * Lints with a rule set (`options.rules` wins). `lint` in ./lint.ts runs every rule; the build's
+ * checks (./build-checks.ts) load and run only BuildKit's.
+ */
+export function lintWith(defaultRules: Rule[], text: string, options: LintOptions = {}): LintResult {
   const file = options.file ?? "Dockerfile";
   const cfg: LintConfig = { ...emptyConfig(), ...options.config };
-  const rules = options.rules ?? RULES;
-  const src = parseDockerfile(text);
+  const rules = options.rules ?? defaultRules;
+  const src = parseDockerfile(text, options.loaded);
   const out: Array<{ f: Finding; fix?: Edit[] }> = [];
 
   // DL1000: every error of the shared front end (the one `dockyard build` runs).
@@ -192,10 +188,9 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
     targetPlatform: options.targetPlatform,
   };
   let cmdIndex: Map<string, Array<RunCommand & { run: RunInfo }>> | undefined;
-  const ctx: RuleContext = {
-    ...model,
+  const ctx: RuleContext = Object.assign(Object.create(model) as Model, {
     options: options2,
-    commands(...names) {
+    commands(...names: string[]) {
       if (!cmdIndex) {
         cmdIndex = new Map();
         for (const run of model.runs) {
@@ -214,7 +209,7 @@ export function lint(text: string, options: LintOptions = {}): LintResult {
         .flatMap((n) => cmdIndex!.get(n) ?? [])
         .sort((a, b) => a.run.ins.index - b.run.ins.index || a.cmd.start - b.cmd.start);
     },
-  };
+  });
 
   for (const rule of rules) {
     if (!enabled(rule)) continue;

@@ -1,5 +1,6 @@
 /** `--fix`: applies the safe fixes of a lint run, preserving every other byte. */
-import { lint, type LintOptions } from "./engine.js";
+import { type LintOptions } from "./engine.js";
+import { lint } from "./lint.js";
 import type { Edit } from "./rule.js";
 
 /** Applies non-overlapping edits (later ones that overlap an applied edit are dropped). */

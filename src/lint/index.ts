@@ -3,11 +3,20 @@
  * BuildKit build checks, optional ShellCheck SC codes, DL1000 for parse errors).
  */
 import type { Finding } from "./finding.js";
-import { lint, type LintOptions } from "./engine.js";
+import type { LintOptions } from "./engine.js";
+import { lint } from "./lint.js";
 
 export type { Finding, Severity } from "./finding.js";
 export { SEVERITY_ORDER } from "./finding.js";
-export { lint, exceeds, parseCheckValue, type LintOptions, type LintResult, type Level } from "./engine.js";
+export { lint } from "./lint.js";
+export {
+  lintWith,
+  exceeds,
+  parseCheckValue,
+  type LintOptions,
+  type LintResult,
+  type Level,
+} from "./engine.js";
 export { RULES, RULES_BY_ID } from "./rules/index.js";
 export type { Rule, Edit, RuleOptions, LabelSchema } from "./rule.js";
 export { docsUrl } from "./rule.js";

@@ -258,29 +258,31 @@ export function buildModel(src: DockerfileSource): Model {
   }
   closeStage();
 
-  const runs: RunInfo[] = [];
+  // RUNs are analysed as shell only when a rule asks (the build checks never do)
+  let runs: RunInfo[] | undefined;
   const runIdx = new Map<Instruction, RunInfo>();
-  for (const stage of stages) {
-    let shell: string[] = stage.base ? [] : ["/bin/sh", "-c"];
-    if (stage.base) {
-      const b = shellOf(stage.base);
-      shell = b;
+  const analyseRuns = (): RunInfo[] => {
+    if (runs) return runs;
+    runs = [];
+    for (const stage of stages) {
+      let shell: string[] = stage.base ? shellOf(stage.base) : ["/bin/sh", "-c"];
+      for (const ins of stage.instructions) {
+        if (ins.keyword === "SHELL" && ins.json) shell = ins.json;
+        const target =
+          ins.keyword === "RUN"
+            ? ins
+            : ins.keyword === "ONBUILD" && ins.trigger?.keyword === "RUN"
+              ? ins.trigger
+              : undefined;
+        if (!target) continue;
+        const info = analyseRun(target, ins, stage, shell);
+        runs.push(info);
+        runIdx.set(ins, info);
+        if (target !== ins) runIdx.set(target, info);
+      }
     }
-    for (const ins of stage.instructions) {
-      if (ins.keyword === "SHELL" && ins.json) shell = ins.json;
-      const target =
-        ins.keyword === "RUN"
-          ? ins
-          : ins.keyword === "ONBUILD" && ins.trigger?.keyword === "RUN"
-            ? ins.trigger
-            : undefined;
-      if (!target) continue;
-      const info = analyseRun(target, ins, stage, shell);
-      runs.push(info);
-      runIdx.set(ins, info);
-      if (target !== ins) runIdx.set(target, info);
-    }
-  }
+    return runs;
+  };
   function shellOf(stage: Stage): string[] {
     let sh: string[] = stage.base ? shellOf(stage.base) : ["/bin/sh", "-c"];
     for (const ins of stage.instructions) if (ins.keyword === "SHELL" && ins.json) sh = ins.json;
@@ -303,8 +305,10 @@ export function buildModel(src: DockerfileSource): Model {
     stageOf: (ins) => stageIdx.get(ins),
     scopeAt: (ins) => scopes.get(ins) ?? new Map(),
     expand,
-    runs,
-    runOf: (ins) => runIdx.get(ins),
+    get runs() {
+      return analyseRuns();
+    },
+    runOf: (ins) => (analyseRuns(), runIdx.get(ins)),
     stageByName(name, before = Infinity) {
       const n = name.toLowerCase();
       return stages.find((s) => s.index < before && s.name !== undefined && s.name.toLowerCase() === n);

@@ -9,31 +9,13 @@ import { LocalStore, dockyardHome } from "../../image/transports/store.js";
 import { BuildStore } from "../cache.js";
 import { BuildContext } from "../context.js";
 import { BuildError, Executor } from "../execute.js";
-import { loadDockerfile } from "../frontend.js";
+import { checkDockerfile, loadDockerfile } from "../frontend.js";
 import { BuiltImage, StoreResolver } from "../image.js";
 import { findRuntime } from "../runner.js";
 import { writeOutputs } from "../outputs.js";
 import { parseReference } from "../../image/reference.js";
 import type { BlobOrigin } from "../../image/transports/index.js";
 import type { BuildOptions, BuildResult } from "../options.js";
-
-/**
- * BuildKit's build checks (the lint engine's rules with BuildKit check names) before building:
- * printed as warnings; `# check=error=true` makes them fatal. The lint engine is loaded only for
- * `--check` or a `# check=` directive (it costs more start-up time than a cached rebuild).
- */
-async function runBuildChecks(text: string, file: string, directive: string | undefined, opts: BuildOptions) {
-  const { lintDockerfile } = await import("../../lint/index.js");
-  const { parseCheckDirective } = await import("../../dockerfile/index.js");
-  const d = parseCheckDirective(directive);
-  const findings = lintDockerfile(text, { file }).filter(
-    (f) => !/^(DL|SC)[0-9]+$/.test(f.code) && !d.skipAll && !d.skip.includes(f.code),
-  );
-  for (const f of findings)
-    opts.reporter.info(`WARNING: ${f.code}: ${f.message} (${f.file}:${f.line})${f.url ? ` ${f.url}` : ""}`);
-  if (!findings.length && opts.check) opts.reporter.info("Check complete, no warnings found.");
-  return { count: findings.length, error: d.error && findings.length > 0 };
-}
 
 export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
@@ -54,25 +36,25 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     target: opts.target,
     platform: formatPlatform(platform),
   });
-  if (opts.check || fe.dockerfile.directives?.check !== undefined) {
-    const failed = await runBuildChecks(
-      text,
-      opts.dockerfile ?? "Dockerfile",
-      fe.dockerfile.directives?.check,
-      opts,
-    );
-    if (opts.check)
-      return {
-        id: "",
-        digest: "",
-        tags: [],
-        seconds: (Date.now() - t0) / 1000,
-        outputs: [],
-        checkFindings: failed.count,
-      };
-    if (failed.error)
-      throw new BuildError(`build checks failed (# check=error=true): ${failed.count} warning(s)`);
+  // BuildKit's build checks run before every build: warnings in the progress output; `--check`
+  // only checks; `# check=error=true` fails the build.
+  const file = opts.dockerfile ?? "Dockerfile";
+  const checks = await checkDockerfile(fe, text, { file, targetPlatform: formatPlatform(platform) });
+  for (const f of checks.findings)
+    opts.reporter.info(`WARNING: ${f.code}: ${f.message} (${f.file}:${f.line})${f.url ? ` ${f.url}` : ""}`);
+  if (opts.check) {
+    if (!checks.findings.length) opts.reporter.info("Check complete, no warnings found.");
+    return {
+      id: "",
+      digest: "",
+      tags: [],
+      seconds: (Date.now() - t0) / 1000,
+      outputs: [],
+      checkFindings: checks.findings.length,
+    };
   }
+  if (checks.fail)
+    throw new BuildError(`build checks failed (# check=error=true): ${checks.findings.length} warning(s)`);
   const needsRuntime = fe.dockerfile.stages.some((s) => s.steps.some((x) => x.kind === "RUN"));
   if (needsRuntime) findRuntime();
   const tm = (what: string) => {

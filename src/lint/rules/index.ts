@@ -1,5 +1,6 @@
 // The rule index: every rule, one file each (generated order: hadolint ids, then BuildKit checks).
 import type { Rule } from "../rule.js";
+import { BUILDKIT_RULES } from "./buildkit.js";
 import { rule as DL1001 } from "./DL1001.js";
 import { rule as DL3000 } from "./DL3000.js";
 import { rule as DL3001 } from "./DL3001.js";
@@ -71,28 +72,6 @@ import { rule as DL4003 } from "./DL4003.js";
 import { rule as DL4004 } from "./DL4004.js";
 import { rule as DL4005 } from "./DL4005.js";
 import { rule as DL4006 } from "./DL4006.js";
-import { rule as StageNameCasing } from "./StageNameCasing.js";
-import { rule as FromAsCasing } from "./FromAsCasing.js";
-import { rule as NoEmptyContinuation } from "./NoEmptyContinuation.js";
-import { rule as ConsistentInstructionCasing } from "./ConsistentInstructionCasing.js";
-import { rule as DuplicateStageName } from "./DuplicateStageName.js";
-import { rule as ReservedStageName } from "./ReservedStageName.js";
-import { rule as JSONArgsRecommended } from "./JSONArgsRecommended.js";
-import { rule as MaintainerDeprecated } from "./MaintainerDeprecated.js";
-import { rule as UndefinedArgInFrom } from "./UndefinedArgInFrom.js";
-import { rule as WorkdirRelativePath } from "./WorkdirRelativePath.js";
-import { rule as UndefinedVar } from "./UndefinedVar.js";
-import { rule as MultipleInstructionsDisallowed } from "./MultipleInstructionsDisallowed.js";
-import { rule as LegacyKeyValueFormat } from "./LegacyKeyValueFormat.js";
-import { rule as RedundantTargetPlatform } from "./RedundantTargetPlatform.js";
-import { rule as SecretsUsedInArgOrEnv } from "./SecretsUsedInArgOrEnv.js";
-import { rule as InvalidDefaultArgInFrom } from "./InvalidDefaultArgInFrom.js";
-import { rule as FromPlatformFlagConstDisallowed } from "./FromPlatformFlagConstDisallowed.js";
-import { rule as CopyIgnoredFile } from "./CopyIgnoredFile.js";
-import { rule as InvalidDefinitionDescription } from "./InvalidDefinitionDescription.js";
-import { rule as ExposeProtoCasing } from "./ExposeProtoCasing.js";
-import { rule as ExposeInvalidFormat } from "./ExposeInvalidFormat.js";
-import { rule as InvalidBaseImagePlatform } from "./InvalidBaseImagePlatform.js";
 
 export const RULES: Rule[] = [
   DL1001,
@@ -166,28 +145,7 @@ export const RULES: Rule[] = [
   DL4004,
   DL4005,
   DL4006,
-  StageNameCasing,
-  FromAsCasing,
-  NoEmptyContinuation,
-  ConsistentInstructionCasing,
-  DuplicateStageName,
-  ReservedStageName,
-  JSONArgsRecommended,
-  MaintainerDeprecated,
-  UndefinedArgInFrom,
-  WorkdirRelativePath,
-  UndefinedVar,
-  MultipleInstructionsDisallowed,
-  LegacyKeyValueFormat,
-  RedundantTargetPlatform,
-  SecretsUsedInArgOrEnv,
-  InvalidDefaultArgInFrom,
-  FromPlatformFlagConstDisallowed,
-  CopyIgnoredFile,
-  InvalidDefinitionDescription,
-  ExposeProtoCasing,
-  ExposeInvalidFormat,
-  InvalidBaseImagePlatform,
+  ...BUILDKIT_RULES,
 ];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
