@@ -639,6 +639,7 @@ export class Executor {
     const mounts: RunMount[] = [];
     const mountKeys: unknown[] = [];
     const cleanups: (() => Promise<void>)[] = [];
+    const lateMounts: (() => Promise<void>)[] = [];
     let network: NetworkMode = this.o.network;
     if (st.network) {
       if (st.network !== "host" && st.network !== "none" && st.network !== "default")
@@ -713,13 +714,22 @@ export class Executor {
           throw new BuildError(`RUN --mount=type=bind needs target= (line ${st.line})`, undefined, st.line);
         const source = m.source ?? "/";
         const from = m.from;
-        let host: string;
+        let host = "";
         let key: string;
+        const mount: RunMount = {
+          type: "bind",
+          source: "",
+          destination: resolveTarget(target),
+          readonly: m.readOnly,
+        };
         if (from) {
-          const { root, key: k, release } = await this.mountFrom(s, from);
-          cleanups.push(release);
-          host = await resolveInRoot(root, source);
-          key = k;
+          // the key needs only the stage's key; its files are mounted when the step runs
+          key = await this.fromKey(s, from);
+          lateMounts.push(async () => {
+            const v = await this.mountFrom(s, from);
+            cleanups.push(v.release);
+            mount.source = await resolveInRoot(v.root, source);
+          });
         } else {
           const e = await this.o.context.followInContext(posix.normalize("/" + source).slice(1));
           if (!e)
@@ -731,12 +741,8 @@ export class Executor {
           host = join(this.o.context.root, e.rel);
           key = await this.o.context.digestOf([e.rel]);
         }
-        mounts.push({
-          type: "bind",
-          source: host,
-          destination: resolveTarget(target),
-          readonly: m.readOnly,
-        });
+        if (!from) mount.source = host;
+        mounts.push(mount);
         mountKeys.push(["bind", key, source, resolveTarget(target)]);
       } else throw new BuildError(`RUN --mount type=${type} is not supported`, undefined, st.line);
     }
@@ -758,6 +764,7 @@ export class Executor {
     ]);
     try {
       await this.fsStep(s, st, createdBy, key, async (snap, h) => {
+        for (const f of lateMounts) await f();
         if (scriptFiles.length) {
           const dir = await this.o.store.tempDir("pipes-");
           cleanups.push(() => rm(dir, { recursive: true, force: true }));

@@ -63,6 +63,7 @@ WORKDIR /app
 COPY --from=builder /both.txt ./both.txt
 COPY b.txt ./
 RUN echo final-$(date +%s%N) > /app/final.txt
+RUN --mount=type=bind,from=builder,target=/b cat /b/stamp > /app/stamp
 `;
 
 let n = 0;
@@ -158,6 +159,7 @@ test(
     assert.equal(st["WORKDIR /app"], "cached");
     assert.equal(st["COPY --from=builder /both.txt ./both.txt"], "done");
     assert.equal(st["RUN echo final-$(date +%s%N) > /app/final.txt"], "done");
+    assert.equal(st["RUN --mount=type=bind,from=builder,target=/b cat /b/stamp > /app/stamp"], "done");
     assert.notEqual(edited.digest, first.digest);
   },
 );
@@ -294,7 +296,7 @@ test(
       const fsBlocks = imported.stderr
         .split("\n\n")
         .filter((b) => /^#\d+ \[[^\]]*\] (RUN|COPY|WORKDIR) /m.test(b));
-      assert.equal(fsBlocks.length, 4, imported.stderr); // the final stage's; the builder is not run
+      assert.equal(fsBlocks.length, 5, imported.stderr); // the final stage's; the builder is not run
       for (const b of fsBlocks) assert.match(b, /#\d+ CACHED/, b);
       const anonymous = await buildWith(noCreds, "--cache-from", cacheRef);
       assert.equal(anonymous.code, 0, anonymous.stderr);
