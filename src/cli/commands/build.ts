@@ -55,8 +55,8 @@ Examples:
   dockyard build -o type=docker,dest=app.tar -t app:1 .      # a docker-archive for docker load
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) dockyard build -t app:1 .   # reproducible
   dockyard build --driver docker -t app:1 .                  # through a Docker Engine (DOCKER_HOST)
-  dockyard build -t reg.example.com/app:1 --push \
-    --cache-from type=registry,ref=reg.example.com/app:buildcache \
+  dockyard build -t reg.example.com/app:1 --push \\
+    --cache-from type=registry,ref=reg.example.com/app:buildcache \\
     --cache-to type=registry,ref=reg.example.com/app:buildcache,mode=max .   # CI: reuse layers built elsewhere
 
 --cache-to exports the step cache (step keys → layers) after the build as an OCI image manifest
