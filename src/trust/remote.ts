@@ -1,4 +1,4 @@
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { atomicWriteFile } from "../util/fs.js";
@@ -168,9 +168,14 @@ export class NotaryRemote implements TufRemote {
   }
 }
 
-/** The client's trusted metadata on disk: <trust dir>/tuf/<gun>/metadata/<role>.json. */
+/**
+ * The client's trusted metadata on disk: <trust dir>/tuf/<gun>/metadata/<role>.json. The
+ * directory is listed once (`refresh`, at the start of each update, under the trust dir's lock):
+ * roles it does not hold are not read, and it is created once, not before every write.
+ */
 export class FileTufCache implements TufCache {
   readonly dir: string;
+  private listing?: Promise<Set<string> | undefined>;
   constructor(base: string, gun: string) {
     this.dir = join(
       base,
@@ -182,7 +187,20 @@ export class FileTufCache implements TufCache {
   private p(role: string): string {
     return join(this.dir, `${role}.json`);
   }
+  /** Forgets what was listed (another process may have written since). */
+  refresh(): void {
+    this.listing = undefined;
+  }
+  /** The files in the directory; undefined when it does not exist. */
+  private files(): Promise<Set<string> | undefined> {
+    this.listing ??= readdir(this.dir).then(
+      (names) => new Set(names),
+      () => undefined,
+    );
+    return this.listing;
+  }
   async load(role: string): Promise<Uint8Array | undefined> {
+    if (!(await this.files())?.has(`${role}.json`)) return undefined;
     try {
       return await readFile(this.p(role));
     } catch {
@@ -190,10 +208,14 @@ export class FileTufCache implements TufCache {
     }
   }
   async save(role: string, bytes: Uint8Array): Promise<void> {
-    await atomicWriteFile(this.p(role), bytes, { fsync: false });
+    const files = await this.files();
+    await atomicWriteFile(this.p(role), bytes, { fsync: false, mkdir: files === undefined });
+    if (files) files.add(`${role}.json`);
+    else this.listing = Promise.resolve(new Set([`${role}.json`]));
   }
   async remove(role: string): Promise<void> {
     await rm(this.p(role), { force: true });
+    (await this.files())?.delete(`${role}.json`);
   }
 }
 

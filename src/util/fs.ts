@@ -19,14 +19,17 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `target` atomically: temp file, fsync, rename, fsync of the directory. */
+/**
+ * Writes `data` to `target` atomically: temp file, fsync, rename, fsync of the directory.
+ * `mkdir: false` skips creating the directory (the caller knows it exists).
+ */
 export async function atomicWriteFile(
   target: string,
   data: Uint8Array | string,
-  opts: { fsync?: boolean } = {},
+  opts: { fsync?: boolean; mkdir?: boolean } = {},
 ): Promise<void> {
   const fsync = opts.fsync !== false;
-  await mkdir(dirname(target), { recursive: true });
+  if (opts.mkdir !== false) await mkdir(dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
   const fh = await open(tmp, "w", 0o644);
   try {

@@ -25,6 +25,8 @@ export interface TufCache {
   load(role: string): Promise<Uint8Array | undefined>;
   save(role: string, bytes: Uint8Array): Promise<void>;
   remove(role: string): Promise<void>;
+  /** Drops anything remembered about the stored files (called as each update starts). */
+  refresh?(): void;
 }
 
 export interface ClientOptions {
@@ -86,6 +88,7 @@ export class TufClient {
   async update(): Promise<TrustedRepository> {
     // 5.1 Record the time at which the update began (this.now): every expiry check uses it.
     // 5.2 Load the trusted root metadata.
+    this.cache.refresh?.();
     let root = await this.loadTrustedRoot();
     // 5.3 Update the root metadata: walk N+1, N+2, … each signed by the old and the new root.
     root = await this.updateRoot(root);
