@@ -232,3 +232,35 @@ test("a nested delegation cannot widen its delegator's paths", async () => {
   assert.equal(lookupTarget(repo, "prod/evil", ["targets/qa/sub"]), undefined);
   assert.deepEqual(repo.ignored, [{ role: "targets/qa/sub", name: "prod/evil" }]);
 });
+
+test("a warm cache: snapshot and targets are not downloaded while the timestamp names the trusted bytes", async () => {
+  const b = new RepoBuilder();
+  b.addTarget("v1", manifest);
+  b.publish();
+  const cache = new MemoryTufCache();
+  await new TufClient(GUN, b.remote(), cache).update();
+  const warm = b.remote();
+  const repo = await new TufClient(GUN, warm, cache).update();
+  assert.ok(lookupTarget(repo, "v1"));
+  assert.deepEqual(warm.requests, ["2.root.json", "timestamp.json"]);
+  // a new targets version: the new timestamp names another snapshot, both are fetched and checked
+  b.addTarget("v2", Buffer.from("two"));
+  b.publish();
+  const next = b.remote();
+  const repo2 = await new TufClient(GUN, next, cache).update();
+  assert.ok(lookupTarget(repo2, "v2"));
+  assert.equal(
+    next.requests.filter((f) => /^(snapshot|targets)\./.test(f)).length,
+    2,
+    next.requests.join(" "),
+  );
+  // a trusted copy altered on disk is not used: it no longer matches the recorded hash
+  cache.files.set("targets", Buffer.from(String(cache.files.get("targets")).replace("v2", "v3")));
+  const again = b.remote();
+  const repo3 = await new TufClient(GUN, again, cache).update();
+  assert.ok(lookupTarget(repo3, "v2"));
+  assert.ok(
+    again.requests.some((f) => f.startsWith("targets.")),
+    again.requests.join(" "),
+  );
+});

@@ -211,8 +211,9 @@ export class TufClient {
   // 5.5
   private async updateSnapshot(root: RootSigned, ts: TimestampSigned): Promise<SignedDoc<SnapshotSigned>> {
     const fm = ts.meta.snapshot!;
-    // 5.5.1 Download the snapshot by the hash the timestamp records, at most its recorded length.
-    const bytes = await this.fetchByMeta("snapshot", fm);
+    // 5.5.1 Download the snapshot by the hash the timestamp records, at most its recorded length
+    // (unless the trusted copy is those very bytes).
+    const { bytes, fromCache } = await this.fetchOrTrusted("snapshot", fm);
     // 5.5.2 Check against the timestamp's hashes and length.
     if (!matchesFileMeta(bytes, fm)) {
       throw new TrustError("integrity", "the snapshot does not match the hash the timestamp records");
@@ -232,15 +233,15 @@ export class TufClient {
     checkNotExpired(doc.signed, "snapshot", this.now);
     if (!doc.signed.meta.targets) throw new TrustError("format", "the snapshot does not record targets");
     // 5.5.7 Persist.
-    await this.cache.save("snapshot", bytes);
+    if (!fromCache) await this.cache.save("snapshot", bytes);
     return doc;
   }
 
   // 5.6
   private async updateTargets(root: RootSigned, snap: SnapshotSigned): Promise<SignedDoc<TargetsSigned>> {
     const fm = snap.meta.targets!;
-    // 5.6.1 Download targets by the hash the snapshot records.
-    const bytes = await this.fetchByMeta("targets", fm);
+    // 5.6.1 Download targets by the hash the snapshot records (unless the trusted copy is it).
+    const { bytes, fromCache } = await this.fetchOrTrusted("targets", fm);
     // 5.6.2 Check against the snapshot: the snapshot decides which targets version is current, so
     // targets from another snapshot (mix-and-match) or changed in transit are refused here.
     if (!matchesFileMeta(bytes, fm)) {
@@ -262,7 +263,7 @@ export class TufClient {
     }
     // 5.6.5 Check for a freeze attack.
     checkNotExpired(doc.signed, "targets", this.now);
-    await this.cache.save("targets", bytes);
+    if (!fromCache) await this.cache.save("targets", bytes);
     return doc;
   }
 
@@ -301,6 +302,20 @@ export class TufClient {
       repo.delegations.set(decl.name, { doc, decl });
       await this.walkDelegations(repo, decl.name, doc.signed, snap, chain);
     }
+  }
+
+  /**
+   * A role's metadata by the file meta (hashes, length) its parent records: the trusted copy on
+   * disk when it is exactly those bytes — nothing to download, as the TUF reference client does —
+   * else from the server. Either way every check of the step runs on the bytes.
+   */
+  private async fetchOrTrusted(
+    role: string,
+    fm: FileMeta,
+  ): Promise<{ bytes: Uint8Array; fromCache: boolean }> {
+    const local = await this.cache.load(role);
+    if (local && matchesFileMeta(local, fm)) return { bytes: local, fromCache: true };
+    return { bytes: await this.fetchByMeta(role, fm), fromCache: false };
   }
 
   private async fetchByMeta(role: string, fm: FileMeta): Promise<Uint8Array> {
