@@ -37,12 +37,19 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     platform: formatPlatform(platform),
   });
   // BuildKit's build checks run before every build: warnings in the progress output; `--check`
-  // only checks; `# check=error=true` fails the build.
+  // only checks; `# check=error=true` fails the build. They load (the lint engine) while the
+  // context is walked, and are waited for before the first step.
   const file = opts.dockerfile ?? "Dockerfile";
-  const checks = await checkDockerfile(fe, text, { file, targetPlatform: formatPlatform(platform) });
-  for (const f of checks.findings)
-    opts.reporter.info(`WARNING: ${f.code}: ${f.message} (${f.file}:${f.line})${f.url ? ` ${f.url}` : ""}`);
+  const checking = checkDockerfile(fe, text, { file, targetPlatform: formatPlatform(platform) });
+  checking.catch(() => {}); // awaited below; no unhandled rejection while the context loads
+  const reportChecks = async () => {
+    const checks = await checking;
+    for (const f of checks.findings)
+      opts.reporter.info(`WARNING: ${f.code}: ${f.message} (${f.file}:${f.line})${f.url ? ` ${f.url}` : ""}`);
+    return checks;
+  };
   if (opts.check) {
+    const checks = await reportChecks();
     if (!checks.findings.length) opts.reporter.info("Check complete, no warnings found.");
     return {
       id: "",
@@ -53,8 +60,6 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
       checkFindings: checks.findings.length,
     };
   }
-  if (checks.fail)
-    throw new BuildError(`build checks failed (# check=error=true): ${checks.findings.length} warning(s)`);
   const needsRuntime = fe.dockerfile.stages.some((s) => s.steps.some((x) => x.kind === "RUN"));
   if (needsRuntime) findRuntime();
   const tm = (what: string) => {
@@ -68,6 +73,9 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
     dockerfile: dockerfilePath,
     cacheDir: store.statcache,
   });
+  const checks = await reportChecks();
+  if (checks.fail)
+    throw new BuildError(`build checks failed (# check=error=true): ${checks.findings.length} warning(s)`);
   const resolver = new StoreResolver({
     store: localStore,
     insecureRegistries: opts.insecureRegistries,
