@@ -12,6 +12,7 @@ import {
 } from "../dockerfile/index.js";
 import { DockyardError } from "../image/errors.js";
 import type { Finding } from "../lint/finding.js";
+import type { LocalStore } from "../image/transports/store.js";
 import type { Expander } from "./execute.js";
 import type { Dockerfile, Heredoc, Stage, Step } from "./plan.js";
 
@@ -146,17 +147,25 @@ export function loadDockerfile(text: string, file = "Dockerfile", options: Front
 
 /**
  * BuildKit's build checks over the front end's result (src/lint/build-checks.ts: only the BuildKit
- * rules are loaded, a few milliseconds). `# check=skip=…` and `# check=error=true` are applied.
+ * rules are loaded, a few milliseconds). Base images already in the local store give their
+ * platform (InvalidBaseImagePlatform) and ENV (UndefinedVar); nothing is fetched for the checks.
+ * `# check=skip=…` and `# check=error=true` are applied.
  */
 export async function checkDockerfile(
   fe: Frontend,
   text: string,
-  options: {
-    file?: string;
-    targetPlatform?: string;
-    resolveImagePlatform?: (image: string) => string | undefined;
-  } = {},
+  options: { file?: string; targetPlatform?: string; store?: LocalStore } = {},
 ): Promise<{ findings: Finding[]; fail: boolean }> {
-  const { runBuildChecks } = await import("../lint/build-checks.js");
-  return runBuildChecks(text, { ...options, loaded: fe.loaded });
+  const [{ runBuildChecks }, { localBaseImages }] = await Promise.all([
+    import("../lint/build-checks.js"),
+    import("../lint/base-images.js"),
+  ]);
+  const bases = await localBaseImages(fe.loaded, { store: options.store, platform: options.targetPlatform });
+  return runBuildChecks(text, {
+    file: options.file,
+    targetPlatform: options.targetPlatform,
+    loaded: fe.loaded,
+    resolveImagePlatform: bases.resolveImagePlatform,
+    imageEnv: bases.imageEnv,
+  });
 }

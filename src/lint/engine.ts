@@ -93,7 +93,7 @@ export function lintWith(defaultRules: Rule[], text: string, options: LintOption
     }
   }
 
-  const model = buildModel(src);
+  const model = buildModel(src, { imageEnv: options.imageEnv });
   const byId = meta.byId;
   const twinsOf = (id: string): string[] => meta.twins.get(id) ?? [id];
   const expandTwins = (list: string[]): Set<string> => {
@@ -185,6 +185,7 @@ export function lintWith(defaultRules: Rule[], text: string, options: LintOption
     strictLabels: options.strictLabels ?? cfg.strictLabels ?? false,
     dockerignore: options.dockerignore,
     resolveImagePlatform: options.resolveImagePlatform,
+    imageEnv: options.imageEnv,
     targetPlatform: options.targetPlatform,
   };
   let cmdIndex: Map<string, Array<RunCommand & { run: RunInfo }>> | undefined;

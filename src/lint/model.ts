@@ -26,6 +26,8 @@ export interface Stage {
   platform?: string | null;
   /** The earlier stage this one builds on (`FROM builder`), if any. */
   base?: Stage;
+  /** The base image's ENV is known (local store), so every variable's definition is known. */
+  baseEnvKnown?: boolean;
   /** Instructions of the stage, FROM first. */
   instructions: Instruction[];
 }
@@ -172,7 +174,10 @@ export interface Model {
   stageByName(name: string, before?: number): Stage | undefined;
 }
 
-export function buildModel(src: DockerfileSource): Model {
+export function buildModel(
+  src: DockerfileSource,
+  opts: { imageEnv?: (image: string) => Record<string, string> | undefined } = {},
+): Model {
   const instructions = src.instructions;
   const resolved = src.loaded.resolved;
   const stages: Stage[] = [];
@@ -222,8 +227,15 @@ export function buildModel(src: DockerfileSource): Model {
       cur = stage;
       scopes.set(ins, gs);
       stageIdx.set(ins, stage);
-      // A stage inherits the ENV (not the ARGs) of its base stage.
-      const inherited = new Map(stage.base ? stageEnv.get(stage.base) : undefined);
+      // A stage inherits the ENV (not the ARGs) of its base stage, or of its base image when known.
+      let imgEnv: Record<string, string> | undefined;
+      if (!stage.base && stage.resolvedImage && stage.resolvedImage.toLowerCase() !== "scratch")
+        imgEnv = opts.imageEnv?.(stage.resolvedImage);
+      if (imgEnv) stage.baseEnvKnown = true;
+      else if (stage.base?.baseEnvKnown) stage.baseEnvKnown = true;
+      const inherited = new Map<string, string | undefined>(
+        stage.base ? stageEnv.get(stage.base) : Object.entries(imgEnv ?? {}),
+      );
       vars = new StageVars(inherited);
       envKeys = new Set(inherited.keys());
       continue;

@@ -33,8 +33,13 @@ export interface RuleOptions {
   strictLabels: boolean;
   /** Contents of the build context's .dockerignore, when known (CopyIgnoredFile). */
   dockerignore?: string;
-  /** Resolves a base image's platform (InvalidBaseImagePlatform); offline there is none. */
-  resolveImagePlatform?: (image: string) => string | undefined;
+  /**
+   * Resolves a base image's platform (InvalidBaseImagePlatform): the platform of the image that
+   * would be used for `expected`. The CLI and the build look in the local store (never the network).
+   */
+  resolveImagePlatform?: (image: string, expected?: string) => string | undefined;
+  /** A base image's ENV when known (local store): UndefinedVar then knows what the base defines. */
+  imageEnv?: (image: string) => Record<string, string> | undefined;
   /** The build's target platform (default linux/amd64) for InvalidBaseImagePlatform. */
   targetPlatform?: string;
 }

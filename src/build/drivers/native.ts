@@ -40,7 +40,11 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   // only checks; `# check=error=true` fails the build. They load (the lint engine) while the
   // context is walked, and are waited for before the first step.
   const file = opts.dockerfile ?? "Dockerfile";
-  const checking = checkDockerfile(fe, text, { file, targetPlatform: formatPlatform(platform) });
+  const checking = checkDockerfile(fe, text, {
+    file,
+    targetPlatform: formatPlatform(platform),
+    store: localStore,
+  });
   checking.catch(() => {}); // awaited below; no unhandled rejection while the context loads
   const reportChecks = async () => {
     const checks = await checking;

@@ -5,6 +5,15 @@ import type { ParsedArgs } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import { DockyardError } from "../../image/errors.js";
 import { atomicWriteFile } from "../../util/fs.js";
+import { loadDockerfile } from "../../dockerfile/index.js";
+import { formatPlatform, hostPlatform } from "../../image/platform.js";
+import type { LocalStore } from "../../image/transports/store.js";
+import { localBaseImages } from "../../lint/base-images.js";
+
+async function openLocalStore(): Promise<LocalStore> {
+  const { LocalStore } = await import("../../image/transports/store.js");
+  return new LocalStore();
+}
 import {
   RULES,
   RULES_BY_ID,
@@ -194,6 +203,8 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const all: Finding[] = [];
   const sources = new Map<string, string>();
   const names: string[] = [];
+  let localStore: LocalStore | undefined;
+  const hostPlatformName = formatPlatform(hostPlatform());
   let unreadable = false;
   for (const file of files) {
     let text: string;
@@ -229,7 +240,18 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
     }
     sources.set(name, text);
     names.push(name);
-    all.push(...lint(text, opts).findings);
+    // base images in the local store (never fetched): their platform and ENV
+    const loaded = loadDockerfile(text, { file: name });
+    const bases = await localBaseImages(loaded, { store: (localStore ??= await openLocalStore()) });
+    all.push(
+      ...lint(text, {
+        ...opts,
+        loaded,
+        resolveImagePlatform: bases.resolveImagePlatform,
+        imageEnv: bases.imageEnv,
+        targetPlatform: hostPlatformName,
+      }).findings,
+    );
   }
   if (!(f.fix && (f["dry-run"] || files.includes("-"))))
     io.stdout.write(format(fmt, all, io, sources, names));

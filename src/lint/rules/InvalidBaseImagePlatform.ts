@@ -6,7 +6,7 @@ export const rule: Rule = {
   source: "buildkit",
   description: "Base image platform does not match the expected target platform",
   example: "FROM --platform=linux/arm64 img (an amd64-only image)",
-  note: "Needs the base image's metadata from a registry: not checkable offline. It runs only when the caller supplies resolveImagePlatform (the library option); the CLI does not, so it never reports there.",
+  note: "Needs the base image's platform: `dockyard lint` and `dockyard build` read it from the local store (never the network); images not in the store are not checked.",
   check(ctx, report) {
     const resolve = ctx.options.resolveImagePlatform;
     if (!resolve) return;
@@ -17,8 +17,9 @@ export const rule: Rule = {
         st.platform && !st.platform.includes("$")
           ? st.platform
           : (ctx.options.targetPlatform ?? "linux/amd64");
-      const got = resolve(img);
-      if (got && got !== expected) {
+      const want = expected.split("/").slice(0, 2).join("/");
+      const got = resolve(img, want);
+      if (got && got !== want) {
         report({
           ins: st.from,
           message: `Base image ${img} was pulled with platform "${got}", expected "${expected}" for current build`,

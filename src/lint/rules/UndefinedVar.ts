@@ -16,10 +16,11 @@ const EXPANDING = new Set([
 ]);
 const KNOWN = new Set([...PREDEFINED_ARGS, ...PROXY_ARGS]);
 
-function rootIsScratch(st: Stage): boolean {
+/** Whether every variable the stage can see is known: built on scratch, or on an image whose ENV is. */
+function allKnown(st: Stage): boolean {
   let s = st;
   while (s.base) s = s.base;
-  return (s.resolvedImage ?? s.image).toLowerCase() === "scratch";
+  return (s.resolvedImage ?? s.image).toLowerCase() === "scratch" || s.baseEnvKnown === true;
 }
 
 export const rule: Rule = {
@@ -28,10 +29,10 @@ export const rule: Rule = {
   source: "buildkit",
   description: "Variables should be defined before their use",
   example: "FROM scratch then COPY $SRC /app",
-  note: "A base image's ENV is not known offline: for stages built on a registry image only likely typos (a declared name within 2 edits) are reported; on scratch every undefined variable is.",
+  note: "A base image's ENV is known when the image is in the local store (never fetched): then, as on scratch, every undefined variable is reported; for other images only likely typos (a declared name within 2 edits) are.",
   check(ctx, report) {
     for (const st of ctx.stages) {
-      const strict = rootIsScratch(st);
+      const strict = allKnown(st);
       for (const ins of st.instructions) {
         if (!EXPANDING.has(ins.keyword) || ins.heredocs.length) continue;
         const scope = ctx.scopeAt(ins);
