@@ -40,6 +40,8 @@ export interface ProcessResult {
   matched: Set<string>;
   /** Variables referenced but unset. */
   unmatched: Set<string>;
+  /** Unset variables the result depends on (`$X`, `${X}`, `${X%…}`; not `${X:-default}`). */
+  unknown: Set<string>;
 }
 
 /** An expansion error (`${X:?msg}`, a bad substitution, an unterminated quote). */
@@ -120,6 +122,8 @@ class ShellWord {
   rawEscapes: boolean;
   matched = new Set<string>();
   unmatched = new Set<string>();
+  /** Unset variables the result depends on (not those with a `-`/`+` default). */
+  unknown = new Set<string>();
   constructor(
     private readonly src: string,
     private readonly env: EnvGetter,
@@ -294,6 +298,7 @@ class ShellWord {
       const name = this.processName();
       if (name === "") return "$";
       const v = this.getEnv(name);
+      if (v === undefined) this.unknown.add(name);
       if (v === undefined && this.opts.skipUnsetEnv) return "$" + name;
       return v ?? "";
     }
@@ -309,6 +314,7 @@ class ShellWord {
     let nullIsUnset = false;
     if (ch === "}") {
       const v = this.getEnv(name);
+      if (v === undefined) this.unknown.add(name);
       if (v === undefined && this.opts.skipUnsetEnv) return "${" + name + "}";
       return v ?? "";
     }
@@ -343,6 +349,7 @@ class ShellWord {
           return v;
         case "%":
         case "#": {
+          if (!set) this.unknown.add(name);
           let greedy = false;
           if (word.length > 0 && word[0] === ch) {
             greedy = true;
@@ -372,6 +379,7 @@ class ShellWord {
         throw e;
       }
       const value = this.getEnv(name);
+      if (value === undefined) this.unknown.add(name);
       if (this.opts.skipUnsetEnv && value === undefined)
         return "${" + name + "/" + pattern + "/" + replacement + "}";
       const re = patternToRegExp(pattern, true, false, all);
@@ -464,7 +472,7 @@ export class ShellLex {
     const sw = new ShellWord(word, env, this.escape, this.options);
     try {
       const [result, words] = sw.run();
-      return { result, words, matched: sw.matched, unmatched: sw.unmatched };
+      return { result, words, matched: sw.matched, unmatched: sw.unmatched, unknown: sw.unknown };
     } catch (e) {
       if (e instanceof ShellLexError)
         throw new ShellLexError(`failed to process ${goQuote(word)}: ${e.message}`);

@@ -180,6 +180,7 @@ export function buildModel(
 ): Model {
   const instructions = src.instructions;
   const resolved = src.loaded.resolved;
+  const expand = (t: string, sc: VarScope) => expandWith(t, sc, src.escape);
   const stages: Stage[] = [];
   const preamble: Instruction[] = [];
   const globalArgs = new Map<string, string | undefined>();
@@ -410,41 +411,21 @@ function kvPairsUncached(ins: Instruction, escape: string): KV[] {
   });
 }
 
-const VAR_RE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-/** BuildKit-style expansion; undefined when a referenced variable has no known value. */
-export function expand(text: string, scope: VarScope): string | undefined {
+const expandLexers = new Map<string, ShellLex>();
+/**
+ * BuildKit's expansion (the shared lexer; quotes are left as they are, the values rules expand
+ * are already unquoted); undefined when a variable the result depends on has no known value.
+ */
+export function expandWith(text: string, scope: VarScope, escape = "\\"): string | undefined {
   if (!text.includes("$")) return text;
-  let unknown = false;
-  const out = text.replace(
-    VAR_RE,
-    (
-      _m,
-      braced: string | undefined,
-      op: string | undefined,
-      word: string | undefined,
-      bare: string | undefined,
-    ) => {
-      const name = (braced ?? bare)!;
-      const has = scope.has(name) && scope.get(name) !== undefined;
-      const val = has ? scope.get(name)! : undefined;
-      if (op) {
-        const w = expand(word ?? "", scope);
-        if (op === ":-") return val !== undefined && val !== "" ? val : (w ?? ((unknown = true), ""));
-        if (op === "-") return val !== undefined ? val : (w ?? ((unknown = true), ""));
-        if (op === ":+") return val !== undefined && val !== "" ? (w ?? "") : "";
-        if (op === "+") return val !== undefined ? (w ?? "") : "";
-        if (val === undefined) unknown = true;
-        return val ?? "";
-      }
-      if (val === undefined) {
-        unknown = true;
-        return "";
-      }
-      return val;
-    },
-  );
-  return unknown ? undefined : out;
+  let lex = expandLexers.get(escape);
+  if (!lex) expandLexers.set(escape, (lex = new ShellLex(escape, { skipProcessQuotes: true })));
+  try {
+    const r = lex.process(text, { get: (k) => scope.get(k) });
+    return r.unknown.size > 0 ? undefined : r.result;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Variable names referenced in `text` ($X, ${X}, ${X:-…}); escaped `\$` skipped. */
