@@ -275,6 +275,12 @@ export class CacheImporter {
     return out;
   }
 
+  /** Whether some --cache-from loaded with records. */
+  async usable(): Promise<boolean> {
+    await this.loaded;
+    return this.entries.size > 0;
+  }
+
   /** The record for `key` when a --cache-from has it; starts downloading its layer. */
   async lookup(key: string): Promise<StepRecord | undefined> {
     await this.loaded;

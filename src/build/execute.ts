@@ -94,6 +94,8 @@ export interface ExecuteOptions {
   remote?: {
     lookup(key: string): Promise<StepRecord | undefined>;
     ready(digest: string): Promise<void>;
+    /** Whether any cache loaded with records (without one, lazy stages would only lose parallelism). */
+    usable(): Promise<boolean>;
   };
 }
 
@@ -200,7 +202,7 @@ export class Executor {
       return p;
     };
     this.runStageFn = runStage;
-    if (this.o.lazyStages) return runStage(plan.target.index);
+    if (this.o.lazyStages && (await this.o.remote?.usable())) return runStage(plan.target.index);
     // start every needed stage now: independent ones run in parallel
     const all = plan.stages.map((s) => runStage(s.stage.index));
     const target = await runStage(plan.target.index);

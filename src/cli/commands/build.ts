@@ -63,7 +63,8 @@ Examples:
 (config application/vnd.buildkit.cacheconfig.v0, BuildKit's image-manifest form) in a registry or
 an OCI layout (type=local,dest=DIR); mode=min (default) keeps the final image's steps, mode=max
 every stage's. --cache-from (repeatable) imports one: a step whose key is there is CACHED and
-its layer is pulled instead of running the step; a missing cache is a warning.
+its layer is pulled instead of running the step; a missing cache is a warning. With a cache,
+a stage off the target's chain runs only when a missed step needs its files.
 
 Exit codes: 0 built, 1 a step failed (its exit code and last output lines are printed),
 2 usage, 3 invalid Dockerfile, 4 not found (file, stage, base image), 6 registry unreachable.
