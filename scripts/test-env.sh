@@ -11,7 +11,7 @@ RUN_DIR=/run/dockyard-test
 SOCK=$RUN_DIR/docker.sock
 DATA_ROOT=${DOCKYARD_TEST_DOCKER_ROOT:-/var/lib/dockyard-test-docker}
 PACKAGES=(docker.io skopeo buildah umoci runc crun containerd notary docker-registry shellcheck
-  busybox-static jq curl gnupg debootstrap openssl apache2-utils tar gzip iproute2 attr)
+  busybox-static jq curl gnupg debootstrap openssl apache2-utils tar gzip iproute2 attr libcap2-bin)
 
 log() { echo "test-env: $*" >&2; }
 
