@@ -144,15 +144,13 @@ export function positionAt(ins: Instruction, logical: number): Position {
   return { line: s.line, column: s.column + d, offset: s.offset + d };
 }
 
-/** Physical lines of the source, located lazily (only the ones the layer asks for). */
+/** Physical lines of the source: where each starts, and its content on demand. */
 class Lines {
   /** starts[i] = offset of line i+1. */
   readonly starts: number[] = [0];
   constructor(readonly text: string) {
-    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts(this, i + 1);
-    function starts(self: Lines, o: number) {
-      if (o < text.length) self.starts.push(o);
-    }
+    for (let i = text.indexOf("\n"); i >= 0 && i + 1 < text.length; i = text.indexOf("\n", i + 1))
+      this.starts.push(i + 1);
   }
   get count(): number {
     return this.text.length === 0 ? 0 : this.starts.length;
