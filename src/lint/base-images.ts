@@ -18,6 +18,9 @@ export interface BaseImageLookup {
   imageEnv(image: string): Record<string, string> | undefined;
 }
 
+/** Lookups per store, for the life of the process (a lint run over many files, one build). */
+const CACHE = new WeakMap<LocalStore, Map<string, Promise<Info | undefined>>>();
+
 interface Info {
   platforms: string[];
   env?: Record<string, string>;
@@ -81,9 +84,14 @@ export async function localBaseImages(
       const { LocalStore } = await import("../image/transports/store.js");
       store = new LocalStore();
     }
+    let cache = CACHE.get(store);
+    if (!cache) CACHE.set(store, (cache = new Map()));
+    const key = formatPlatform(want);
     await Promise.all(
       [...refs].map(async (r) => {
-        const i = await inspect(store!, r, want);
+        let p = cache.get(`${key} ${r}`);
+        if (!p) cache.set(`${key} ${r}`, (p = inspect(store!, r, want)));
+        const i = await p;
         if (i) infos.set(r, i);
       }),
     );
