@@ -6,6 +6,7 @@
 import { ShellLex } from "../dockerfile/index.js";
 import { parseShell, type ShellScript, type SimpleCommand } from "./shell.js";
 import {
+  literal,
   positionAt,
   splitWords,
   type DockerfileSource,
@@ -327,19 +328,6 @@ export function buildModel(
       return stages.find((s) => s.index < before && s.name !== undefined && s.name.toLowerCase() === n);
     },
   };
-}
-
-const rawLexers = new Map<string, ShellLex>();
-/** A typed value as rules read it: quotes removed and escapes applied, `$VAR` left as written. */
-export function literal(word: string, escape = "\\"): string {
-  if (!/["'$\\`]/.test(word)) return word;
-  let lex = rawLexers.get(escape);
-  if (!lex) rawLexers.set(escape, (lex = new ShellLex(escape, { skipUnsetEnv: true })));
-  try {
-    return lex.processWord(word);
-  } catch {
-    return word;
-  }
 }
 
 /** ARG name[=default] … pairs (the shared typed ARG's). */

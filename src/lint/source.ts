@@ -13,6 +13,7 @@ import {
   type LoadedDockerfile,
   type Node,
 } from "../dockerfile/index.js";
+import { ShellLex } from "../dockerfile/lexer.js";
 import { trimContinuation } from "../dockerfile/parser.js";
 
 export interface Directive {
@@ -557,26 +558,18 @@ function readWord(s: string, p: number, escape: string): { value: string; end: n
 }
 
 const wordCache = new Map<string, Word[]>();
-const valueCache = new Map<string, string[]>();
 
-/** Splits BuildKit-style words (whitespace separated, quotes group and are removed); memoised, do not mutate. */
+/**
+ * Where the words of an argument text sit (offsets, raw text), for rules that report on or fix one
+ * word (a port, `AS`, a key=value pair). Values come from the shared typed instructions; this only
+ * places them. Memoised, do not mutate.
+ */
 export function splitWords(s: string, escape = "\\"): Word[] {
   const key = escape + s;
   let hit = wordCache.get(key);
   if (!hit) {
     if (wordCache.size > 20000) wordCache.clear();
     wordCache.set(key, (hit = splitWordsUncached(s, escape)));
-  }
-  return hit;
-}
-
-/** The word values of `s` (memoised, do not mutate). */
-export function wordValues(s: string, escape = "\\"): string[] {
-  const key = escape + s;
-  let hit = valueCache.get(key);
-  if (!hit) {
-    if (valueCache.size > 20000) valueCache.clear();
-    valueCache.set(key, (hit = splitWords(s, escape).map((w) => w.value)));
   }
   return hit;
 }
@@ -594,14 +587,29 @@ function splitWordsUncached(s: string, escape: string): Word[] {
   return out;
 }
 
-/** Unquotes a BuildKit value (`"a b"` → `a b`, `'x'` → `x`), applying escapes. */
-export function unquote(s: string, escape = "\\"): string {
-  return splitWords(s, escape)
-    .map((w) => w.value)
-    .join(" ");
-}
-
 export function flagValue(ins: Instruction, name: string): string | null | undefined {
   const f = ins.flags.find((x) => x.name === name);
   return f ? f.value : undefined;
+}
+
+const rawLexers = new Map<string, ShellLex>();
+/** A typed value as rules read it: quotes removed and escapes applied, `$VAR` left as written. */
+export function literal(word: string, escape = "\\"): string {
+  if (!/["'$\\`]/.test(word)) return word;
+  let lex = rawLexers.get(escape);
+  if (!lex) rawLexers.set(escape, (lex = new ShellLex(escape, { skipUnsetEnv: true })));
+  try {
+    return lex.processWord(word);
+  } catch {
+    return word;
+  }
+}
+
+/**
+ * The argument words of an instruction as the shared parser split them (exec form: the JSON
+ * strings), quotes removed: e.g. a COPY's sources and destination (heredoc markers included).
+ */
+export function argWords(ins: Instruction, escape = "\\"): string[] {
+  if (ins.json) return ins.json;
+  return ins.node.args.map((a) => literal(a, escape));
 }

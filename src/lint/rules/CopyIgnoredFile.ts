@@ -1,5 +1,5 @@
 import type { Rule } from "../rule.js";
-import { wordValues } from "../source.js";
+import { argWords } from "../source.js";
 import { URL_RE } from "./DL3020.js";
 
 function toRegex(pattern: string): RegExp {
@@ -65,7 +65,7 @@ export const rule: Rule = {
     for (const ins of ctx.instructions) {
       if ((ins.keyword !== "COPY" && ins.keyword !== "ADD") || ins.heredocs.length) continue;
       if (ins.flags.some((f) => f.name === "from")) continue;
-      const words = ins.json ?? wordValues(ins.args, ctx.src.escape);
+      const words = argWords(ins, ctx.src.escape);
       const scope = ctx.scopeAt(ins);
       for (const s of words.slice(0, -1)) {
         const v = ctx.expand(s, scope);

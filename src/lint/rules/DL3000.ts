@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import { each, isAbsolutePath } from "./_util.js";
-import { unquote } from "../source.js";
+import { argWords } from "../source.js";
 
 export const rule: Rule = {
   id: "DL3000",
@@ -10,7 +10,7 @@ export const rule: Rule = {
   example: "WORKDIR app",
   check(ctx, report) {
     for (const ins of each(ctx, "WORKDIR")) {
-      const dir = unquote(ins.args, ctx.src.escape);
+      const dir = argWords(ins, ctx.src.escape).join(" ");
       if (dir && !isAbsolutePath(dir)) report({ ins });
     }
   },

@@ -1,5 +1,5 @@
 import type { Rule } from "../rule.js";
-import { unquote } from "../source.js";
+import { argWords } from "../source.js";
 
 export const rule: Rule = {
   id: "DL3002",
@@ -12,7 +12,7 @@ export const rule: Rule = {
       const users = stage.instructions.filter((i) => i.keyword === "USER");
       const last = users[users.length - 1];
       if (!last) continue;
-      const raw = unquote(last.args, ctx.src.escape);
+      const raw = argWords(last, ctx.src.escape).join(" ");
       const user = (ctx.expand(raw, ctx.scopeAt(last)) ?? raw).split(":")[0]!;
       if (user === "root" || user === "0") report({ ins: last });
     }

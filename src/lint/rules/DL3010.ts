@@ -1,5 +1,5 @@
 import type { Rule } from "../rule.js";
-import { wordValues } from "../source.js";
+import { argWords } from "../source.js";
 
 const ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|gz|bz2|xz|zip)$/i;
 
@@ -18,7 +18,7 @@ export const rule: Rule = {
           ins.flags.every((f) => f.name !== "from") &&
           ins.heredocs.length === 0
         ) {
-          const words = ins.json ?? wordValues(ins.args, ctx.src.escape);
+          const words = argWords(ins, ctx.src.escape);
           const srcs = words.slice(0, -1);
           const dest = words[words.length - 1] ?? "";
           for (const s of srcs) {

@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import { each } from "./_util.js";
-import { wordValues } from "../source.js";
+import { argWords } from "../source.js";
 
 export const ARCHIVE_RE =
   /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|tar\.lz|gz|bz2|xz|zst|lz|lzma)$/i;
@@ -15,7 +15,7 @@ export const rule: Rule = {
   check(ctx, report) {
     for (const ins of each(ctx, "ADD")) {
       if (ins.heredocs.length) continue;
-      const words = ins.json ?? wordValues(ins.args, ctx.src.escape);
+      const words = argWords(ins, ctx.src.escape);
       const srcs = words.slice(0, -1);
       const scope = ctx.scopeAt(ins);
       const local = srcs.some((s) => {

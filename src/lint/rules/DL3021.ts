@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import { each } from "./_util.js";
-import { wordValues } from "../source.js";
+import { argWords } from "../source.js";
 
 export const rule: Rule = {
   id: "DL3021",
@@ -10,7 +10,7 @@ export const rule: Rule = {
   example: "COPY a.txt b.txt /dest",
   check(ctx, report) {
     for (const ins of each(ctx, "COPY")) {
-      const words = ins.json ?? wordValues(ins.args, ctx.src.escape);
+      const words = argWords(ins, ctx.src.escape);
       if (words.length <= 2) continue;
       const dest = words[words.length - 1]!;
       const v = ctx.expand(dest, ctx.scopeAt(ins));

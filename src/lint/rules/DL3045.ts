@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import type { Stage } from "../model.js";
-import { wordValues } from "../source.js";
+import { argWords } from "../source.js";
 import { isAbsolutePath } from "./_util.js";
 
 function hasWorkdir(stage: Stage | undefined, beforeIndex: number): boolean {
@@ -20,7 +20,7 @@ export const rule: Rule = {
     for (const st of ctx.stages) {
       for (const ins of st.instructions) {
         if (ins.keyword !== "COPY") continue;
-        const words = ins.json ?? wordValues(ins.args, ctx.src.escape);
+        const words = argWords(ins, ctx.src.escape);
         if (words.length < 2) continue;
         const dest = ctx.expand(words[words.length - 1]!, ctx.scopeAt(ins));
         if (dest === undefined || isAbsolutePath(dest)) continue;

@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import { each } from "./_util.js";
-import { unquote } from "../source.js";
+import { argWords } from "../source.js";
 
 export const rule: Rule = {
   id: "DL3066",
@@ -11,7 +11,7 @@ export const rule: Rule = {
   example: "USER app",
   check(ctx, report) {
     for (const ins of each(ctx, "USER")) {
-      const raw = unquote(ins.args, ctx.src.escape);
+      const raw = argWords(ins, ctx.src.escape).join(" ");
       const v = ctx.expand(raw, ctx.scopeAt(ins));
       if (v === undefined || v === "") continue;
       const [user, group] = v.split(":");

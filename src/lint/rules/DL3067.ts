@@ -1,5 +1,5 @@
 import type { Rule } from "../rule.js";
-import { wordValues } from "../source.js";
+import { argWords } from "../source.js";
 import { each } from "./_util.js";
 
 export const rule: Rule = {
@@ -11,7 +11,7 @@ export const rule: Rule = {
   check(ctx, report) {
     for (const ins of each(ctx, "COPY")) {
       if (!ins.flags.some((f) => f.name === "from")) continue;
-      const words = ins.json ?? wordValues(ins.args, ctx.src.escape);
+      const words = argWords(ins, ctx.src.escape);
       if (words.slice(0, -1).some((s) => /^\/+(\.)?$/.test(s))) report({ ins });
     }
   },

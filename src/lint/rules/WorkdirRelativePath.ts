@@ -1,6 +1,6 @@
 import type { Rule } from "../rule.js";
 import type { Stage } from "../model.js";
-import { unquote } from "../source.js";
+import { argWords } from "../source.js";
 import { isAbsolutePath } from "./_util.js";
 
 export const rule: Rule = {
@@ -17,7 +17,7 @@ export const rule: Rule = {
       let abs = st.base ? (hasAbs.get(st.base) ?? false) : false;
       for (const ins of st.instructions) {
         if (ins.keyword !== "WORKDIR") continue;
-        const dir = unquote(ins.args, ctx.src.escape);
+        const dir = argWords(ins, ctx.src.escape).join(" ");
         if (isAbsolutePath(dir)) abs = true;
         else if (!abs)
           report({
