@@ -166,7 +166,12 @@ export async function copy(
   /** The verify hook's verdict (see CopyOptions.verify): every commit waits for it. */
   let verified: Promise<void> | undefined;
 
-  const copyBlobOnce = async (desc: Descriptor, kind: string): Promise<void> => {
+  /**
+   * Copies one blob. Resolves when the blob is written — or, while the verify hook has not
+   * resolved yet, as soon as its bytes have all arrived, with `commit` for the rest (the write
+   * waits for the verdict): the concurrency slot is not held by a finished download.
+   */
+  const copyBlobOnce = async (desc: Descriptor, kind: string): Promise<{ commit: Promise<void> } | void> => {
     if (isForeign(desc)) return; // foreign layers stay where their urls say
     const label = `${kind} ${shortId(desc.digest)}`;
     if (await target.hasBlob(desc)) {
@@ -199,10 +204,25 @@ export async function copy(
           task.advance(c.length);
         });
         raw.pause();
-        await target.writeBlob(desc, verified ? gated(raw, verified) : raw);
-        result.blobsCopied++;
-        result.bytesCopied += sent;
-        task.finish("done");
+        const write = target.writeBlob(desc, verified ? gated(raw, verified) : raw).then(() => {
+          result.blobsCopied++;
+          result.bytesCopied += sent;
+          task.finish("done");
+        });
+        if (!verified) {
+          await write;
+          return;
+        }
+        // All bytes in (network errors, the retryable ones, can no longer happen): the slot goes.
+        const downloaded = new Promise<"downloaded">((r) => raw.once("end", () => r("downloaded")));
+        if ((await Promise.race([write, downloaded])) === "downloaded") {
+          const commit = write.catch((err: unknown) => {
+            task.fail((err as Error).message);
+            throw err;
+          });
+          commit.catch(() => {}); // the caller awaits `commit`; this only marks it handled
+          return { commit };
+        }
         return;
       } catch (err) {
         const retryable = isDockyardError(err, "NETWORK") && !target.sequential;
@@ -219,7 +239,7 @@ export async function copy(
   const copyBlob = (desc: Descriptor, kind = "blob"): Promise<void> => {
     let p = inflight.get(desc.digest);
     if (!p) {
-      p = limit(() => copyBlobOnce(desc, kind));
+      p = limit(() => copyBlobOnce(desc, kind)).then((r) => r?.commit);
       inflight.set(desc.digest, p);
     }
     return p;
