@@ -66,7 +66,8 @@ function checkSigned(v: VerifiedImage, manifest: Uint8Array, descriptorDigest: s
  * nothing reaches the destination unverified, and the update's round trips overlap the pull's.
  * When the registry's tag does not name the signed manifest (moved, or missing), the copy is
  * re-run pinned to the signed digest, as docker does: the signed content is what arrives.
- * With a trust policy file: verified first (signatures.verifyWithPolicy), then copied by digest.
+ * With a trust policy file (signatures.verifyWithPolicy), or with DOCKYARD_TRUST_VERIFY_FIRST=1:
+ * verified first, then copied by digest.
  */
 export async function verifiedTransfer<T>(
   spec: TransportSpec,
@@ -76,7 +77,10 @@ export async function verifiedTransfer<T>(
   if (spec.kind !== "docker" || !spec.reference) {
     throw new DockyardError("USAGE", "--verify applies to registry (docker://) sources only");
   }
-  if (clientPolicyPath()) return copy(await verifiedSource(spec, info));
+  // A trust policy file, or DOCKYARD_TRUST_VERIFY_FIRST=1 (no unverified byte fetched at all, not
+  // even into temporary files): verify first, then copy the verified digest.
+  if (clientPolicyPath() || process.env.DOCKYARD_TRUST_VERIFY_FIRST === "1")
+    return copy(await verifiedSource(spec, info));
   const ref = spec.reference;
   if (!ref.tag) {
     if (ref.digest) return copy(spec); // by digest: content-addressed already

@@ -91,7 +91,7 @@ interface Seen {
 }
 
 /** `dockyard pull --verify REF` with a fresh home, watching the store's blob directory. */
-async function pullVerify(ref: string, home: string): Promise<Seen> {
+async function pullVerify(ref: string, home: string, extra: Record<string, string> = {}): Promise<Seen> {
   const blobs = join(home, "store", "blobs", "sha256");
   const child = spawn(process.execPath, [BIN, "pull", "--progress", "plain", "--verify", ref], {
     env: {
@@ -100,6 +100,7 @@ async function pullVerify(ref: string, home: string): Promise<Seen> {
       DOCKYARD_TRUST_DIR: join(home, "trust"),
       DOCKYARD_TRUST_SERVER: trustUrl,
       DOCKYARD_TRUST_CA: tls.ca,
+      ...extra,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -183,4 +184,13 @@ test("pull --verify of a tag moved in the registry: the signed manifest is pulle
   assert.ok(blobs.includes(signed.slice(7)));
   assert.ok(!blobs.includes(other.slice(7)), "the moved manifest is not in the store");
   assert.equal(blobs.length, 4, `only the signed image's config + 2 layers + manifest: ${blobs.join(" ")}`);
+});
+
+test("DOCKYARD_TRUST_VERIFY_FIRST=1: nothing is fetched, not even into temp files, before the verdict", async () => {
+  const home = join(dir, "home-first");
+  const s = await pullVerify(`${reg}/pv/app:v1`, home, { DOCKYARD_TRUST_VERIFY_FIRST: "1" });
+  assert.equal(s.code, 0, s.out);
+  assert.equal(s.tempsWhileRunning, 0);
+  assert.deepEqual(s.blobsBeforeVerdict, []);
+  assert.equal(storeBlobs(home).length, 5);
 });
