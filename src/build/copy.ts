@@ -5,16 +5,21 @@
 import { chmod, lchown, lstat, lutimes, mkdir, rm, writeFile } from "node:fs/promises";
 import {
   chmodSync,
-  constants,
-  copyFileSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
   lchownSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
+  openSync,
+  readSync,
   readdirSync,
   readlinkSync,
   rmSync,
   symlinkSync,
+  writeSync,
 } from "node:fs";
 import { join, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
@@ -130,6 +135,46 @@ function copyMetaSync(
   lutimesSync(dst, st.mtime, st.mtime);
 }
 
+/** One reused buffer for file copies: a file of up to 1 MiB is one read and one write. */
+let copyBuf: Buffer | undefined;
+
+/**
+ * Copies a regular file's content to a new file `dst` (which must not exist) and sets its owner,
+ * mode and mtime through the open descriptor. Plain read/write on purpose: through an overlay
+ * mount copyFileSync's FICLONE attempt fails and its fallback costs 2× this (issue #5), and the
+ * f* calls save a path walk through the overlay each.
+ */
+function copyFileContentSync(
+  src: string,
+  dst: string,
+  st: { mode: number; mtime: Date },
+  o: CopyOpts,
+  keepOwner?: Owner,
+): void {
+  const buf = (copyBuf ??= Buffer.allocUnsafe(1 << 20));
+  const fi = openSync(src, "r");
+  try {
+    // "wx": O_CREAT|O_EXCL, never follows a symlink left at dst
+    const fo = openSync(dst, "wx", 0o600);
+    try {
+      for (;;) {
+        const n = readSync(fi, buf, 0, buf.length, null);
+        if (n === 0) break;
+        for (let off = 0; off < n;) off += writeSync(fo, buf, off, n - off);
+      }
+      const owner = o.owner ?? keepOwner ?? { uid: 0, gid: 0 };
+      fchownSync(fo, owner.uid, owner.gid);
+      // after chown, which clears set-id bits
+      fchmodSync(fo, o.chmod ? o.chmod(st.mode & 0o7777, false) : st.mode & 0o7777);
+      futimesSync(fo, st.mtime, st.mtime);
+    } finally {
+      closeSync(fo);
+    }
+  } finally {
+    closeSync(fi);
+  }
+}
+
 /**
  * Copies `srcHost` (already resolved; a file, dir or symlink) to the host path `dstHost`.
  * Directories merge into an existing directory. Symlinks inside are copied as links, never followed.
@@ -193,8 +238,7 @@ export function copyEntrySync(
     return 1;
   }
   if (st.isFile()) {
-    copyFileSync(srcHost, dstHost, constants.COPYFILE_FICLONE);
-    copyMetaSync(dstHost, st, false, o, keep);
+    copyFileContentSync(srcHost, dstHost, st, o, keep);
     return 1;
   }
   return 0; // devices, sockets and fifos are not copied from a context
