@@ -43,7 +43,8 @@ mkdir -p "$RUN_DIR" "$DATA_ROOT"
 export DOCKER_HOST=unix://$SOCK
 if ! /usr/bin/docker version >/dev/null 2>&1; then
   log "starting dockerd on $SOCK"
-  nohup /usr/sbin/dockerd --host "unix://$SOCK" --data-root "$DATA_ROOT" --exec-root "$RUN_DIR/exec" \
+  # setsid: its own session, so a kill of the caller's process group (a job stopped by Ctrl-C) leaves it running
+  setsid nohup /usr/sbin/dockerd --host "unix://$SOCK" --data-root "$DATA_ROOT" --exec-root "$RUN_DIR/exec" \
     --pidfile "$RUN_DIR/dockerd.pid" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
     --storage-driver=overlay2 >"$RUN_DIR/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do

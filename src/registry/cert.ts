@@ -85,13 +85,13 @@ export async function createCertificates(
   await atomicWriteFile(out.ca, ca.toString("pem") + "\n");
   // cert.pem carries the chain (server certificate, then the CA) as servers expect.
   await atomicWriteFile(out.cert, cert.toString("pem") + "\n" + ca.toString("pem") + "\n");
-  await atomicWriteFile(out.key, pemKey(await crypto.subtle.exportKey("pkcs8", keys.privateKey)));
-  const { chmod } = await import("node:fs/promises");
-  await chmod(out.key, 0o600);
+  await atomicWriteFile(out.key, pemKey(await crypto.subtle.exportKey("pkcs8", keys.privateKey)), {
+    mode: 0o600,
+  });
   await atomicWriteFile(
     join(opts.outDir, "ca-key.pem"),
     pemKey(await crypto.subtle.exportKey("pkcs8", caKeys.privateKey)),
+    { mode: 0o600 },
   );
-  await chmod(join(opts.outDir, "ca-key.pem"), 0o600);
   return out;
 }

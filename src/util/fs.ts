@@ -26,13 +26,16 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function atomicWriteFile(
   target: string,
   data: Uint8Array | string,
-  opts: { fsync?: boolean; mkdir?: boolean } = {},
+  /** `mode`: the file's permissions from its creation on (0600 for secrets: never readable by others, even briefly). */
+  opts: { fsync?: boolean; mkdir?: boolean; mode?: number } = {},
 ): Promise<void> {
   const fsync = opts.fsync !== false;
   if (opts.mkdir !== false) await mkdir(dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
-  const fh = await open(tmp, "w", 0o644);
+  const mode = opts.mode ?? 0o644;
+  const fh = await open(tmp, "w", mode);
   try {
+    if (opts.mode !== undefined) await fh.chmod(mode); // exact, whatever the umask
     await fh.writeFile(data);
     if (fsync) await fh.sync();
   } catch (err) {

@@ -173,9 +173,7 @@ export async function storeCredentials(registry: string, creds: Credentials, pat
     cfg.auths[authKey(registry)] = {
       auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64"),
     };
-  await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n");
-  const { chmod } = await import("node:fs/promises");
-  await chmod(path, 0o600);
+  await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n", { mode: 0o600 });
 }
 
 /** Removes a login; returns false when there was none. */
@@ -191,7 +189,8 @@ export async function removeCredentials(registry: string, path = dockerConfigPat
       found = true;
     }
   }
-  if (found) await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n");
+  // config.json holds the other registries' secrets: it stays 0600 when rewritten.
+  if (found) await atomicWriteFile(path, JSON.stringify(cfg, null, "\t") + "\n", { mode: 0o600 });
   return found;
 }
 

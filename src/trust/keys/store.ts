@@ -112,9 +112,7 @@ export class KeyStore {
     const path = join(this.dirFor(meta.role), `${id}.key`);
     await withTrustLock(this.dirs.base, async () => {
       await mkdir(this.dirFor(meta.role), { recursive: true, mode: 0o700 });
-      await atomicWriteFile(path, JSON.stringify(file, null, 2) + "\n");
-      const { chmod } = await import("node:fs/promises");
-      await chmod(path, 0o600);
+      await atomicWriteFile(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
     });
     return { id, role: meta.role, gun: meta.gun, name: meta.name, public: pub, path };
   }
