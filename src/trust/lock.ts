@@ -26,6 +26,12 @@ const queues = new Map<string, Promise<unknown>>();
 export interface LockOptions {
   /** Give up after this long (default 120 s, DOCKYARD_TRUST_LOCK_TIMEOUT in seconds). */
   waitMs?: number;
+  /**
+   * `fn` never takes this lock again (a verify's TUF update): it runs without the async context
+   * that re-entrancy needs. That context turns on promise hooks for the whole process, which a
+   * pull running alongside the update would pay for on every await.
+   */
+  leaf?: boolean;
 }
 
 /** Runs `fn` holding the lock of trust directory `dir`. */
@@ -47,6 +53,7 @@ export async function withTrustLock<T>(
     const file = join(dir, ".lock");
     await acquire(file, opts.waitMs ?? waitFromEnv());
     try {
+      if (opts.leaf) return await fn();
       return await held.run(new Set([...(mine ?? []), dir]), fn);
     } finally {
       await rm(file, { force: true });

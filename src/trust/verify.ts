@@ -71,7 +71,7 @@ export async function verifyTag(
   const base = trustDirs(process.env, s.dirs).base;
   const cache = new FileTufCache(base, gun);
   const client = new TufClient(gun, new NotaryRemote(gun, trustServerFor(ref, s)), cache);
-  const trusted = await withTrustLock(base, () => client.update());
+  const trusted = await withTrustLock(base, () => client.update(), { leaf: true });
   const t = lookupTarget(trusted, ref.tag);
   if (!t)
     throw new TrustError(
