@@ -7,11 +7,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { DockerfileError, loadDockerfile } from "../../src/build/frontend.js";
-import { main } from "../../src/cli/main.js";
 import { lintDockerfile, type Finding } from "../../src/lint/index.js";
+import { runCli } from "../helpers/cli.js";
 
 interface Verdict {
   /** The builder's front end: null when it accepts the file. */
@@ -301,23 +300,7 @@ function fixturesDir(): string {
   }
 }
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = "";
-  return w;
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(argv, { stdout, stderr, stdin: Readable.from([""]) });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const cli = (argv: string[]) => runCli(argv);
 
 describe("lint and build agree (one front end)", () => {
   let dir = "";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { main } from "../../src/cli/main.js";
 import { digestOf } from "../../src/image/digest.js";
 import { MediaType } from "../../src/image/media-types.js";
@@ -13,17 +13,7 @@ import { LocalStore } from "../../src/image/transports/store.js";
 import { localBaseImages } from "../../src/lint/base-images.js";
 import { lintDockerfile } from "../../src/lint/index.js";
 import { runBuildChecks } from "../../src/lint/build-checks.js";
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = "";
-  return w;
-}
+import { sink } from "../helpers/cli.js";
 
 /** An image with no layers: a config (platform + Env) and a manifest, tagged `ref`. */
 async function storeImage(store: LocalStore, ref: string, arch: string, env: string[]) {

@@ -6,28 +6,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { main } from "../../src/cli/main.js";
 import { runBuildChecks } from "../../src/lint/build-checks.js";
+import { runCli } from "../helpers/cli.js";
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = "";
-  return w;
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(argv, { stdout, stderr, stdin: Readable.from([""]) });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const cli = (argv: string[]) => runCli(argv);
 
 /** Every module a compiled module loads, transitively (relative imports, static and dynamic). */
 function moduleGraph(entry: string): Set<string> {

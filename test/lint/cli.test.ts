@@ -3,26 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { main } from "../../src/cli/main.js";
+import { runCli, sink } from "../helpers/cli.js";
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = "";
-  return w;
-}
-
-async function run(argv: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(["lint", ...argv], { stdout, stderr, stdin: Readable.from([stdin]) });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = (argv: string[], stdin = "") => runCli(["lint", ...argv], stdin);
 
 let dir = "";
 const file = (name: string, text: string) => {
