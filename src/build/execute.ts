@@ -23,7 +23,8 @@ import { MediaType } from "../image/media-types.js";
 import { BuildStore, cacheKey, type LayerRecord, type StepRecord } from "./cache.js";
 import type { ExportedStep } from "./cache-remote.js";
 import { BuildContext } from "./context.js";
-import { copyEntry, mkdirAllInRoot, parseChmod, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
+import { copyEntry, mkdirAllInRoot, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
+import { parseChmod } from "../dockerfile/chmod.js";
 import { resolveInRoot } from "./fsutil.js";
 import {
   InstructionError,
@@ -865,7 +866,13 @@ export class Executor {
     if (!dest.startsWith("/")) dest = posix.join(cfg.WorkingDir || "/", dest);
     if (destIsDir && !dest.endsWith("/")) dest += "/";
     const chown = st.chown ? this.x(s, st.chown) : undefined;
-    const chmodFn = st.chmod ? parseChmod(this.x(s, st.chmod)) : undefined;
+    const chmodSpec = st.chmod ? this.x(s, st.chmod) : undefined;
+    const chmodFn = chmodSpec !== undefined ? parseChmod(chmodSpec) : undefined;
+    if (chmodSpec !== undefined && !chmodFn)
+      throw new DockyardError(
+        "USAGE",
+        `invalid --chmod value ${JSON.stringify(chmodSpec)}: want octal (755) or symbolic (u+x,go-w)`,
+      );
     const link = st.link === true;
     const excludes = (st.exclude ?? []).map((p) => this.x(s, p));
     const ex = excludes.length ? new PatternMatcher(excludes) : undefined;

@@ -18,6 +18,7 @@ import type {
 import { ShellLex, ShellLexError, type EnvGetter } from "./lexer.js";
 import { parseMount, type Mount } from "./mount.js";
 import type { ParseError } from "./types.js";
+import { parseChmod } from "./chmod.js";
 
 /** ARGs BuildKit defines for every build, in the global scope. */
 export const PLATFORM_ARGS = [
@@ -459,12 +460,6 @@ interface ArgContext {
   declared: Set<string>;
 }
 
-/** `--chmod`: octal (at most 0o7777) or symbolic clauses (`u+x,go-w`, `a=rX`). */
-function validChmod(v: string): boolean {
-  if (/^[0-7]{1,4}$/.test(v)) return true;
-  return v.split(",").every((c) => /^[ugoa]*[-+=][rwxXst]*$/.test(c));
-}
-
 /** What an expanded ENV or ARG sets for the instructions after it. */
 function applyEffects(e: Instruction, envLog: EnvLog): void {
   if (e.kind === "ENV") for (const p of e.pairs) envLog.set(p.key, p.value);
@@ -509,7 +504,7 @@ function expandInstruction(
       if (ins.chown !== undefined) c.chown = w(ins.chown);
       if (ins.chmod !== undefined) {
         c.chmod = w(ins.chmod);
-        if (c.chmod !== "" && !validChmod(c.chmod))
+        if (c.chmod !== "" && !parseChmod(c.chmod))
           throw new InstructionError(
             `invalid chmod parameter ${JSON.stringify(c.chmod)}: want an octal mode (755) or symbolic modes (u+x,go-w)`,
           );

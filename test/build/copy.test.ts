@@ -10,7 +10,8 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile 
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { copyEntrySync, parseChmod } from "../../src/build/copy.js";
+import { copyEntrySync } from "../../src/build/copy.js";
+import { parseChmod } from "../../src/dockerfile/chmod.js";
 
 const isRoot = process.getuid?.() === 0;
 

@@ -1,6 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { KeyObject } from "node:crypto";
 import { DockyardError } from "../../image/errors.js";
 import type { Digest } from "../../image/digest.js";
@@ -32,6 +30,7 @@ import {
   type SignatureCheck,
 } from "./verify.js";
 import type { SignedIdentity } from "./simple-signing.js";
+import { clientPolicyPath } from "../cli-hooks.js";
 
 /**
  * What the CLI and the push/pull/copy hooks call: sign a pushed image, verify one, carry
@@ -297,16 +296,8 @@ export async function clientPolicy(
   explicit?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PolicyDocument | undefined> {
-  const path = explicit ?? env.DOCKYARD_POLICY;
-  if (path) return loadPolicyFile(path);
-  const base = env.XDG_CONFIG_HOME ?? join(homedir(), ".config");
-  const def = join(base, "dockyard", "policy.yaml");
-  try {
-    await stat(def);
-  } catch {
-    return undefined;
-  }
-  return loadPolicyFile(def);
+  const path = explicit ?? clientPolicyPath(env);
+  return path ? loadPolicyFile(path) : undefined;
 }
 
 export interface CarryResult {
