@@ -3,6 +3,13 @@
 // as raw bytes: xattr values such as security.capability are binary, and a UTF-8 decode (as
 // general-purpose tar parsers do) would corrupt them.
 import { DockyardError } from "../image/errors.js";
+import {
+  parsePaxRecords,
+  tarChecksumOk,
+  tarHeaderName,
+  tarNumber,
+  tarString,
+} from "../image/layers/tar-header.js";
 
 export type TarType =
   | "file"
@@ -92,50 +99,16 @@ class Bytes {
   }
 }
 
-function cstr(b: Buffer, off: number, len: number): string {
-  const s = b.subarray(off, off + len);
-  const z = s.indexOf(0);
-  return (z < 0 ? s : s.subarray(0, z)).toString("utf8");
-}
-
 function num(b: Buffer, off: number, len: number): number {
-  const f = b.subarray(off, off + len);
-  if (f[0]! & 0x80) {
-    // GNU base-256: big-endian, the top bit of the first byte is the marker (negative values refused)
-    if (f[0]! & 0x40) bad("negative base-256 number");
-    let v = f[0]! & 0x3f;
-    for (let i = 1; i < f.length; i++) v = v * 256 + f[i]!;
-    return v;
-  }
-  const s = f.toString("latin1").replace(/\0.*$/s, "").trim();
-  if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) bad(`bad octal field ${JSON.stringify(s)}`);
-  return parseInt(s, 8);
+  const v = tarNumber(b, off, len);
+  if (Number.isNaN(v))
+    bad(`bad numeric field ${JSON.stringify(b.subarray(off, off + len).toString("latin1"))}`);
+  return v;
 }
 
-function checksumOk(h: Buffer): boolean {
-  let unsigned = 0;
-  for (let i = 0; i < 512; i++) unsigned += i >= 148 && i < 156 ? 32 : h[i]!;
-  const want = num(h, 148, 8);
-  return want === unsigned;
-}
-
-/** Parses PAX records: keys as UTF-8, values as raw bytes. */
-export function parsePax(body: Buffer): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  let off = 0;
-  while (off < body.length) {
-    const sp = body.indexOf(0x20, off);
-    if (sp < 0) break;
-    const len = Number(body.subarray(off, sp).toString("latin1"));
-    if (!Number.isInteger(len) || len <= 0 || off + len > body.length) bad("bad PAX record length");
-    const rec = body.subarray(sp + 1, off + len - 1); // without the trailing "\n"
-    const eq = rec.indexOf(0x3d);
-    if (eq < 0) bad("PAX record without '='");
-    out.set(rec.subarray(0, eq).toString("utf8"), Buffer.from(rec.subarray(eq + 1)));
-    off += len;
-  }
-  return out;
+/** PAX records with raw byte values; a malformed record fails the read. */
+function parsePax(body: Buffer): Map<string, Buffer> {
+  return parsePaxRecords(body) ?? bad("malformed PAX record");
 }
 
 async function readAll(bytes: Bytes, size: number): Promise<Buffer> {
@@ -166,7 +139,7 @@ async function* entries(bytes: Bytes): AsyncGenerator<TarEntry> {
     if (h.length === 0) return; // no end-of-archive blocks: accepted, as GNU tar does
     if (h.length < 512) bad("truncated header");
     if (h.every((x) => x === 0)) return; // end-of-archive
-    if (!checksumOk(h)) bad("header checksum mismatch");
+    if (!tarChecksumOk(h)) bad("header checksum mismatch");
     const typeflag = String.fromCharCode(h[156]!);
     let size = num(h, 124, 12);
     if (typeflag === "x" || typeflag === "g") {
@@ -176,21 +149,15 @@ async function* entries(bytes: Bytes): AsyncGenerator<TarEntry> {
       continue;
     }
     if (typeflag === "L" || typeflag === "K") {
-      const v = cstr(await readAll(bytes, size), 0, size);
+      const v = tarString(await readAll(bytes, size), 0, size);
       if (typeflag === "L") longName = v;
       else longLink = v;
       continue;
     }
     const recs = new Map([...global, ...(pax ?? [])]);
     pax = undefined;
-    const magic = h.subarray(257, 263).toString("latin1");
-    let name = cstr(h, 0, 100);
-    if (magic === "ustar\0") {
-      const prefix = cstr(h, 345, 155);
-      if (prefix) name = `${prefix}/${name}`;
-    }
-    if (longName !== undefined) name = longName;
-    let linkname = longLink ?? cstr(h, 157, 100);
+    let name = longName ?? tarHeaderName(h);
+    let linkname = longLink ?? tarString(h, 157, 100);
     longName = longLink = undefined;
     const str = (k: string) => recs.get(k)?.toString("utf8");
     const int = (k: string, d: number) => {

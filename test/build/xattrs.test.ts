@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { diffToLayer, extractLayer } from "../../src/build/snapshot.js";
-import { readTar, parsePax } from "../../src/build/tarreader.js";
+import { readTar } from "../../src/build/tarreader.js";
+import { parsePaxRecords } from "../../src/image/layers/tar-header.js";
 import { paxRecord } from "../../src/build/tarwriter.js";
 import { hasCommand, needPeers } from "../helpers/peers.js";
 import { dockyard, ensureBases } from "./fixtures.js";
@@ -162,7 +163,7 @@ test(
       const len = Number(rec.subarray(0, rec.indexOf(0x20)).toString());
       assert.equal(len, rec.length);
       assert.deepEqual(
-        [...parsePax(rec)].map(([k, v]) => [k, v.toString("hex")]),
+        [...parsePaxRecords(rec)!].map(([k, v]) => [k, v.toString("hex")]),
         [["SCHILY.xattr.user.x", "00ff0a"]],
       );
       // " k=12345\n" is 9 bytes: 9 + 1 digit = 10 has 2 digits, so the record is 11 bytes long

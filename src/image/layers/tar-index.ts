@@ -1,5 +1,6 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { DockyardError } from "../errors.js";
+import { parsePaxRecords, tarChecksumOk, tarHeaderName, tarNumber, tarString } from "./tar-header.js";
 
 /** One entry of a tar file, with where its data lies (for random access reads). */
 export interface TarIndexEntry {
@@ -10,42 +11,6 @@ export interface TarIndexEntry {
   offset: number;
   mode: number;
   linkname?: string;
-}
-
-function octal(buf: Buffer, start: number, len: number): number {
-  const field = buf.subarray(start, start + len);
-  if (field[0]! & 0x80) {
-    // base-256 (GNU) for big sizes
-    let v = 0;
-    for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
-    return v;
-  }
-  const s = field.toString("latin1").replace(/\0.*$/s, "").trim();
-  if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) return NaN;
-  return parseInt(s, 8);
-}
-
-function cstring(buf: Buffer, start: number, len: number): string {
-  const field = buf.subarray(start, start + len);
-  const end = field.indexOf(0);
-  return field.subarray(0, end < 0 ? len : end).toString("utf8");
-}
-
-function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  while (i < data.length) {
-    const sp = data.indexOf(0x20, i);
-    if (sp < 0) break;
-    const len = parseInt(data.subarray(i, sp).toString("latin1"), 10);
-    if (!Number.isFinite(len) || len <= 0) break;
-    const rec = data.subarray(sp + 1, i + len - 1).toString("utf8");
-    const eq = rec.indexOf("=");
-    if (eq > 0) out[rec.slice(0, eq)] = rec.slice(eq + 1);
-    i += len;
-  }
-  return out;
 }
 
 const TYPES: Record<string, TarIndexEntry["type"]> = {
@@ -113,17 +78,14 @@ export async function indexTar(path: string): Promise<Map<string, TarIndexEntry>
         continue;
       }
       zeros = 0;
-      const rawName = cstring(header, 0, 100);
-      let sum = 0;
-      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
-      const stored = octal(header, 148, 8);
-      if (stored !== sum)
+      const rawName = tarString(header, 0, 100);
+      if (!tarChecksumOk(header))
         throw new DockyardError(
           "ARCHIVE_INVALID",
           `${path}: bad tar header checksum at byte ${pos} (entry ${JSON.stringify(rawName)}); not a tar archive or corrupted`,
         );
       const typeflag = String.fromCharCode(header[156]!);
-      let size = octal(header, 124, 12);
+      let size = tarNumber(header, 124, 12);
       if (!Number.isSafeInteger(size) || size < 0)
         throw new DockyardError(
           "ARCHIVE_INVALID",
@@ -137,18 +99,20 @@ export async function indexTar(path: string): Promise<Map<string, TarIndexEntry>
         const data = Buffer.alloc(size);
         if ((await readAt(data, dataStart)) < size)
           throw new DockyardError("ARCHIVE_INVALID", `${path}: truncated extended header at byte ${pos}`);
-        if (typeflag === "x") pax = { ...pax, ...parsePax(data) };
-        else if (typeflag === "L") longName = cstring(data, 0, size);
-        else if (typeflag === "K") longLink = cstring(data, 0, size);
+        if (typeflag === "x") {
+          const recs = parsePaxRecords(data);
+          if (!recs)
+            throw new DockyardError("ARCHIVE_INVALID", `${path}: malformed PAX header at byte ${pos}`);
+          for (const [k, v] of recs) pax[k] = v.toString("utf8");
+        } else if (typeflag === "L") longName = tarString(data, 0, size);
+        else if (typeflag === "K") longLink = tarString(data, 0, size);
         pos = next;
         continue;
       }
-      const magic = header.subarray(257, 263).toString("latin1");
-      const prefix = magic.startsWith("ustar") ? cstring(header, 345, 155) : "";
-      let name = longName ?? (prefix ? `${prefix}/${rawName}` : rawName);
+      let name = longName ?? tarHeaderName(header);
       if (pax.path) name = pax.path;
       if (pax.size) size = Number(pax.size);
-      const linkname = pax.linkpath ?? longLink ?? cstring(header, 157, 100);
+      const linkname = pax.linkpath ?? longLink ?? tarString(header, 157, 100);
       pax = {};
       longName = undefined;
       longLink = undefined;
@@ -165,7 +129,7 @@ export async function indexTar(path: string): Promise<Map<string, TarIndexEntry>
         type,
         size: type === "file" ? size : 0,
         offset: dataStart,
-        mode: octal(header, 100, 8),
+        mode: tarNumber(header, 100, 8),
       };
       if (type === "symlink" || type === "hardlink") entry.linkname = linkname;
       entries.set(clean, entry);
