@@ -10,22 +10,12 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as tar from "tar-stream";
 import { DOCKER_CLI } from "../helpers/peers.js";
+import { SHARED } from "../helpers/shared.js";
 
 export const execFileP = promisify(execFile);
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BIN = join(REPO, "bin/dockyard");
-/** `../shared/tools/buildbench` relative to the repository root (a worktree finds it further up). */
-function findShared(rel: string): string {
-  let d = resolve(REPO, "..");
-  for (;;) {
-    const p = join(d, "shared", rel);
-    if (existsSync(p)) return p;
-    const up = dirname(d);
-    if (up === d) return resolve(REPO, "..", "shared", rel);
-    d = up;
-  }
-}
-export const BUILDBENCH = findShared("tools/buildbench");
+export const BUILDBENCH = join(SHARED, "tools", "buildbench");
 export const FIXTURES = join(BUILDBENCH, "fixtures");
 export const REGISTRY = "127.0.0.1:5300";
 process.env.DOCKER_HOST ??= "unix:///run/dockyard-test/docker.sock";

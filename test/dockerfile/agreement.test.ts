@@ -4,13 +4,13 @@
 // and every case in ../shared/fixtures/dockerfile-parser/ (BuildKit's own parser output).
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { DockerfileError, loadDockerfile } from "../../src/build/frontend.js";
 import { lintDockerfile, type Finding } from "../../src/lint/index.js";
 import { runCli } from "../helpers/cli.js";
+import { SHARED } from "../helpers/shared.js";
 
 interface Verdict {
   /** The builder's front end: null when it accepts the file. */
@@ -277,28 +277,7 @@ const ACCEPTED: Array<[string, string]> = [
   ["WORKDIR with spaces", "FROM a\nWORKDIR /a b\n"],
 ];
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(d, "package.json");
-    if (existsSync(p) && JSON.parse(readFileSync(p, "utf8")).name === "dockyard") return d;
-    const up = dirname(d);
-    if (up === d) throw new Error("repository root not found");
-    d = up;
-  }
-}
-
-function fixturesDir(): string {
-  const rel = join("shared", "fixtures", "dockerfile-parser");
-  let d = resolve(repoRoot(), "..");
-  for (;;) {
-    const p = join(d, rel);
-    if (existsSync(p)) return p;
-    const up = dirname(d);
-    if (up === d) throw new Error(`../${rel} not found above ${repoRoot()}`);
-    d = up;
-  }
-}
+const fixturesDir = (): string => join(SHARED, "fixtures", "dockerfile-parser");
 
 const cli = (argv: string[]) => runCli(argv);
 

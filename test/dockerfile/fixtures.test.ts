@@ -2,35 +2,13 @@
 // parser: the S-expression dump and the richer JSON view.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { dumpDockerfile, parseDockerfile } from "../../src/dockerfile/index.js";
 import type { Node, ParseResult } from "../../src/dockerfile/index.js";
+import { SHARED } from "../helpers/shared.js";
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(d, "package.json");
-    if (existsSync(p) && JSON.parse(readFileSync(p, "utf8")).name === "dockyard") return d;
-    const up = dirname(d);
-    if (up === d) throw new Error("repository root not found");
-    d = up;
-  }
-}
-
-/** `../shared` relative to the repository root; a worktree nested one level deeper finds it further up. */
-function fixturesDir(): string {
-  const rel = join("shared", "fixtures", "dockerfile-parser");
-  let d = resolve(repoRoot(), "..");
-  for (;;) {
-    const p = join(d, rel);
-    if (existsSync(p)) return p;
-    const up = dirname(d);
-    if (up === d) throw new Error(`../${rel} not found above ${repoRoot()}`);
-    d = up;
-  }
-}
+const fixturesDir = (): string => join(SHARED, "fixtures", "dockerfile-parser");
 
 interface FixtureNode {
   cmd: string;

@@ -3,18 +3,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** Repository root (tests run from dist/test/…). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const BIN = join(ROOT, "bin", "dockyard");
 
-/** The shared tools directory: `../shared` beside the repository (CI), else /work/shared. */
-export const SHARED =
-  [process.env.DOCKYARD_SHARED, join(ROOT, "..", "shared"), "/work/shared"].find(
-    (p): p is string => !!p && existsSync(join(p, "tools")),
-  ) ?? join(ROOT, "..", "shared");
+export { SHARED } from "../helpers/shared.js";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
