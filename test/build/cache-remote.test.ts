@@ -21,6 +21,7 @@ import {
   execFileP,
   removeDir,
   run as runCmd,
+  skipWithoutBases,
   tempDir,
   type Run,
 } from "./fixtures.js";
@@ -44,12 +45,7 @@ after(async () => {
   await removeDir(work);
 });
 
-function skipped(t: { skip: (m: string) => void }): boolean {
-  if (!basesProblem) return false;
-  if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(basesProblem);
-  t.skip(basesProblem);
-  return true;
-}
+const skipped = (t: { skip: (m: string) => void }): boolean => skipWithoutBases(t, basesProblem);
 
 const DOCKERFILE = `FROM ${BASE} AS builder
 RUN echo compiled-at-$(date +%s%N) > /out.txt

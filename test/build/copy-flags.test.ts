@@ -2,10 +2,19 @@
 // 20.10's BuildKit knows none of these flags ("Unknown flag"), so the exact trees are asserted here.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
-import { dockyard, ensureBases, execFileP, removeDir, tempDir, type Run } from "./fixtures.js";
+import {
+  dockyard,
+  ensureBases,
+  execFileP,
+  removeDir,
+  skipWithoutBases,
+  tempDir,
+  writeContext,
+  type Run,
+} from "./fixtures.js";
 
 const skipPeers = needPeers("runc");
 const BASE = "127.0.0.1:5300/busybox:latest";
@@ -23,23 +32,11 @@ after(async () => {
   await removeDir(work);
 });
 
-function skipped(t: { skip: (m: string) => void }): boolean {
-  if (!basesProblem) return false;
-  if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(basesProblem);
-  t.skip(basesProblem);
-  return true;
-}
+const skipped = (t: { skip: (m: string) => void }): boolean => skipWithoutBases(t, basesProblem);
 
 let n = 0;
 async function context(dockerfile: string, files: Record<string, string>): Promise<string> {
-  const dir = join(work, `ctx${n++}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "Dockerfile"), dockerfile);
-  for (const [k, v] of Object.entries(files)) {
-    await mkdir(join(dir, k, ".."), { recursive: true });
-    await writeFile(join(dir, k), v);
-  }
-  return dir;
+  return writeContext(join(work, `ctx${n++}`), dockerfile, files);
 }
 
 async function build(ctx: string, ...flags: string[]): Promise<Run> {

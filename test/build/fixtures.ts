@@ -2,7 +2,8 @@
 // running dockyard/docker, and comparing image file trees.
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import assert from "node:assert/strict";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -240,4 +241,30 @@ export async function debianMirrorReachable(): Promise<boolean> {
     { timeoutMs: 15_000 },
   );
   return r.code === 0;
+}
+
+/**
+ * Skips test `t` when the base images could not be prepared (`problem`), or fails it in CI
+ * (DOCKYARD_REQUIRE_PEERS=1), where a missing base is a broken machine. True when it skipped.
+ */
+export function skipWithoutBases(t: { skip: (m: string) => void }, problem: string | undefined): boolean {
+  if (!problem) return false;
+  if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(problem);
+  t.skip(problem);
+  return true;
+}
+
+/** Writes a build context: `dir/Dockerfile` and `files` (relative path → content). */
+export async function writeContext(
+  dir: string,
+  dockerfile: string,
+  files: Record<string, string> = {},
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "Dockerfile"), dockerfile);
+  for (const [k, v] of Object.entries(files)) {
+    await mkdir(join(dir, k, ".."), { recursive: true });
+    await writeFile(join(dir, k), v);
+  }
+  return dir;
 }

@@ -5,11 +5,21 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { cp, mkdir, readFile, readdir, utimes, writeFile } from "node:fs/promises";
+import { cp, readFile, readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { needPeers } from "../helpers/peers.js";
-import { BIN, dockyard, ensureBases, execFileP, removeDir, tempDir, type Run } from "../build/fixtures.js";
+import {
+  BIN,
+  dockyard,
+  ensureBases,
+  execFileP,
+  removeDir,
+  skipWithoutBases,
+  tempDir,
+  writeContext,
+  type Run,
+} from "../build/fixtures.js";
 
 const skipPeers = needPeers("runc", "getfattr");
 let basesProblem: string | undefined;
@@ -28,23 +38,11 @@ after(async () => {
   await removeDir(work);
 });
 
-function skipped(t: { skip: (m: string) => void }): boolean {
-  if (!basesProblem) return false;
-  if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(basesProblem);
-  t.skip(basesProblem);
-  return true;
-}
+const skipped = (t: { skip: (m: string) => void }): boolean => skipWithoutBases(t, basesProblem);
 
 let n = 0;
 async function context(dockerfile: string, files: Record<string, string> = {}): Promise<string> {
-  const dir = join(work, `ctx${n++}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "Dockerfile"), dockerfile);
-  for (const [k, v] of Object.entries(files)) {
-    await mkdir(join(dir, k, ".."), { recursive: true });
-    await writeFile(join(dir, k), v);
-  }
-  return dir;
+  return writeContext(join(work, `ctx${n++}`), dockerfile, files);
 }
 
 function build(ctx: string, ...flags: string[]): Promise<Run> {
