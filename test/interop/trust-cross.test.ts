@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { DOCKER_CLI, needPeers } from "../helpers/peers.js";
 import { BIN, freePort, removeDir, startServer, tempDir, type ServerProc } from "../registry/helpers.js";
-import { makeTls } from "../trust/tls.js";
+import { startTrustRegistry } from "../trust/tls.js";
 
 const skip = needPeers("dockerd", "notary", "openssl");
 const DOCKER_HOST = process.env.DOCKER_HOST ?? "unix:///run/dockyard-test/docker.sock";
@@ -73,19 +73,9 @@ function pushImage(ref: string): string {
 before(async () => {
   if (skip) return;
   dir = await tempDir("dockyard-trust-cross-");
-  tls = makeTls(dir);
-  const trustPort = await freePort();
-  srv = await startServer({
-    args: [
-      "--no-access-log",
-      "--trust-listen",
-      `127.0.0.1:${trustPort}`,
-      "--trust-tls-cert",
-      tls.cert,
-      "--trust-tls-key",
-      tls.key,
-    ],
-  });
+  const started = await startTrustRegistry(dir);
+  ({ srv, tls } = started);
+  const trustPort = started.trustPort;
   trustUrl = `https://127.0.0.1:${trustPort}`;
   reg = `127.0.0.1:${srv.port}`;
   writeFileSync(

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
-import { SHARED, freePort, removeDir, startServer, tempDir } from "../registry/helpers.js";
-import { makeTls } from "../trust/tls.js";
+import { SHARED, removeDir, tempDir } from "../registry/helpers.js";
+import { startTrustRegistry } from "../trust/tls.js";
 
 const SCRIPT = join(SHARED, "tools", "notary-interop.sh");
 const skip = needPeers("dockerd", "notary", "openssl");
@@ -14,19 +14,7 @@ test(
   { skip, timeout: 900_000 },
   async () => {
     const dir = await tempDir("dockyard-trust-interop-");
-    const tls = makeTls(dir);
-    const trustPort = await freePort();
-    const srv = await startServer({
-      args: [
-        "--no-access-log",
-        "--trust-listen",
-        `127.0.0.1:${trustPort}`,
-        "--trust-tls-cert",
-        tls.cert,
-        "--trust-tls-key",
-        tls.key,
-      ],
-    });
+    const { srv, tls, trustPort } = await startTrustRegistry(dir);
     try {
       const r = spawnSync(
         "bash",

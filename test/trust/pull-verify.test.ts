@@ -6,8 +6,8 @@ import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { pushRandomImage } from "../../bench/lib/random-image.js";
 import { signImage } from "../../src/trust/index.js";
-import { BIN, freePort, removeDir, startServer, tempDir, type ServerProc } from "../registry/helpers.js";
-import { makeTls } from "./tls.js";
+import { BIN, removeDir, tempDir, type ServerProc } from "../registry/helpers.js";
+import { startTrustRegistry } from "./tls.js";
 
 /**
  * `pull --verify` runs the TUF update while the pull already fetches (src/trust/cli-hooks.ts
@@ -42,27 +42,10 @@ async function delayingProxy(port: number): Promise<{ server: Server; port: numb
 
 before(async () => {
   dir = await tempDir("dockyard-trust-pullverify-");
-  tls = makeTls(dir);
-  const trustPort = await freePort();
-  srv = await startServer({
-    args: [
-      "--no-access-log",
-      "--trust-listen",
-      `127.0.0.1:${trustPort}`,
-      "--trust-tls-cert",
-      tls.cert,
-      "--trust-tls-key",
-      tls.key,
-    ],
-  });
+  const started = await startTrustRegistry(dir);
+  ({ srv, tls } = started);
+  const trustPort = started.trustPort;
   reg = `127.0.0.1:${srv.port}`;
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const c = connect(trustPort, "127.0.0.1", () => (c.end(), r(true))).on("error", () => r(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
   const p = await delayingProxy(trustPort);
   proxy = p.server;
   trustUrl = `https://127.0.0.1:${p.port}`;
