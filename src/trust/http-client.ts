@@ -63,12 +63,16 @@ export function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResul
         res.on("data", (c: Buffer) => {
           size += c.length;
           if (size > max) {
-            req.destroy(
+            // Reject here and destroy without an error: an error passed to destroy() would be
+            // emitted on the pooled socket, where nobody listens any more, and crash the process.
+            reject(
               new DockyardError(
                 "TRUST",
                 `response from ${u.host}${u.pathname} is larger than the ${max} bytes allowed`,
               ),
             );
+            res.removeAllListeners("data");
+            res.destroy();
             return;
           }
           chunks.push(c);
