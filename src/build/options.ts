@@ -54,10 +54,11 @@ export interface BuildOptions {
 
 /**
  * One --cache-from / --cache-to: `type=registry,ref=REF[,mode=min|max]`, `type=local,dest=DIR` /
- * `type=local,src=DIR` (an OCI layout), or a bare `REF` (type=registry).
+ * `type=local,src=DIR` (an OCI layout), or a bare `REF` (type=registry); `--cache-to type=inline`
+ * (the docker driver only: cache metadata in the image config).
  */
 export interface CacheSpec {
-  type: "registry" | "local";
+  type: "registry" | "local" | "inline";
   /** type=registry: the cache image reference (`host/repo:tag`). */
   ref?: string;
   /** type=local: the layout directory (dest= for --cache-to, src= for --cache-from). */
@@ -83,9 +84,10 @@ export function parseCacheSpec(spec: string, dir: "from" | "to"): CacheSpec {
       else attrs[part.slice(0, i).trim()] = part.slice(i + 1).trim();
     }
   const type = attrs.type ?? "registry";
+  if (type === "inline" && dir === "to") return { type, mode: "min", ignoreError: false, attrs };
   if (type !== "registry" && type !== "local")
     throw new Error(
-      `${flag} type=${type} is not supported: use type=registry,ref=REF or type=local,${dir === "from" ? "src" : "dest"}=DIR`,
+      `${flag} type=${type} is not supported: use type=registry,ref=REF or type=local,${dir === "from" ? "src" : "dest"}=DIR${dir === "to" ? " (or type=inline with --driver docker)" : ""}`,
     );
   const mode = attrs.mode ?? "min";
   if (mode !== "min" && mode !== "max") throw new Error(`${flag} mode=${mode}: use min or max`);

@@ -62,6 +62,8 @@ test("--cache-from/--cache-to specs: registry (bare ref too), local, modes, erro
   assert.throws(() => parseCacheSpec("type=registry,mode=all,ref=x", "to"), /mode=all/);
   assert.throws(() => parseCacheSpec("type=local,dest=/x", "from"), /needs src=DIR/);
   assert.throws(() => parseCacheSpec("type=registry", "to"), /needs ref=/);
+  assert.equal(parseCacheSpec("type=inline", "to").type, "inline");
+  assert.throws(() => parseCacheSpec("type=inline", "from"), /type=inline is not supported/);
 });
 
 test("cacheconfig: BuildKit's shape — layers with parent chains, records with results and input links, empty steps", () => {

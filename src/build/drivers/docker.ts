@@ -21,7 +21,7 @@ import { parseReference } from "../../image/reference.js";
 import { formatPlatform } from "../../image/platform.js";
 import { BuildContext } from "../context.js";
 import { BuildError } from "../execute.js";
-import type { BuildOptions, BuildResult } from "../options.js";
+import type { BuildOptions, BuildResult, CacheSpec } from "../options.js";
 
 // ------------------------------------------------------------------ minimal protobuf reading
 type Fields = Map<number, (bigint | Buffer)[]>;
@@ -240,6 +240,111 @@ function needsBuildKit(text: string): boolean {
   return /--(mount|chmod|link|checksum|parents|exclude|network)\b|<<|^#\s*syntax\s*=/im.test(text);
 }
 
+// ------------------------------------------------------------------ --cache-from / --cache-to
+/**
+ * What the Engine's build API (Docker 20.10) can do with an external cache:
+ * - `cachefrom`: image references the Engine uses as cache sources. With BuildKit each is read from
+ *   the Engine's image store if it is there, else from its registry (the Engine's own resolver, no
+ *   credentials of ours): an image carrying inline cache metadata (built with
+ *   BUILDKIT_INLINE_CACHE=1) gives CACHED steps. The classic builder uses only images in the
+ *   Engine's store, so for it (and for a registry we hold credentials for) the ref is pulled first.
+ * - the only cache exporter the Engine's BuildKit has is `inline` (the cache metadata written into
+ *   the image config, the final image's steps only: mode=min), switched on by the build-arg
+ *   BUILDKIT_INLINE_CACHE=1. `--cache-to type=registry,ref=R` is that plus pushing the image as R,
+ *   so `--cache-from R` (this driver, `docker build --cache-from`, buildx) reuses it.
+ * - no `local` cache importer/exporter without a BuildKit session: type=local is an error.
+ */
+interface EnginePlan {
+  cachefrom: string[];
+  inline: boolean;
+  pushRefs: CacheSpec[];
+}
+
+async function planEngineCache(opts: BuildOptions, docker: Docker, classic: boolean): Promise<EnginePlan> {
+  const plan: EnginePlan = { cachefrom: [], inline: false, pushRefs: [] };
+  const say = (l: string) => opts.reporter.info(l);
+  for (const s of [...(opts.cacheFrom ?? []), ...(opts.cacheTo ?? [])])
+    if (s.type === "local")
+      throw new DockyardError(
+        "USAGE",
+        `--cache-${(opts.cacheFrom ?? []).includes(s) ? "from" : "to"} type=local: the Docker Engine's build API has no local cache import/export (it needs a BuildKit session); use type=registry,ref=REF (or type=inline for --cache-to) with --driver docker, or the native driver`,
+      );
+  for (const s of opts.cacheTo ?? []) {
+    if (classic) {
+      say(
+        `WARNING: --cache-to ${describe(s)}: the Engine's classic builder (used because .dockerignore excludes the Dockerfile) writes no inline cache; ` +
+          (s.type === "registry"
+            ? "the image is still pushed there and works as a classic --cache-from"
+            : "ignored"),
+      );
+    } else plan.inline = true;
+    if (s.mode === "max")
+      say(
+        `WARNING: --cache-to ${describe(s)} mode=max: the Docker Engine's BuildKit exports only inline cache (the final image's steps, mode=min); the steps of other stages are not exported`,
+      );
+    for (const k of Object.keys(s.attrs))
+      if (!["type", "ref", "mode", "ignore-error"].includes(k))
+        say(`WARNING: --cache-to ${describe(s)}: attribute ${k} is ignored with --driver docker`);
+    if (s.type === "registry") plan.pushRefs.push(s);
+  }
+  if (opts.noCache) {
+    if (opts.cacheFrom?.length) say("WARNING: --cache-from is ignored with --no-cache");
+    return plan;
+  }
+  for (const s of opts.cacheFrom ?? []) {
+    const ref = s.ref!;
+    const registry = safeRegistry(ref);
+    const creds = registry ? await lookupCredentials(registry).catch(() => undefined) : undefined;
+    if (classic || creds) {
+      // the Engine's BuildKit gets no credentials over the plain API, the classic builder reads only
+      // its own store: pull the ref into the Engine first (a missing cache is a warning, as in BuildKit)
+      say(`pulling cache image ${ref} into the Engine`);
+      try {
+        const authconfig = creds
+          ? { username: creds.username, password: creds.password, serveraddress: registry }
+          : undefined;
+        const st = (await docker.pull(ref, authconfig ? { authconfig } : {})) as NodeJS.ReadableStream;
+        let err: string | undefined;
+        await follow(st, (m) => {
+          if (m.error) err = String(m.error);
+        });
+        if (err) throw new Error(err);
+      } catch (err) {
+        say(`WARNING: cache import from ${ref} failed (building without it): ${(err as Error).message}`);
+        continue;
+      }
+    }
+    plan.cachefrom.push(ref);
+  }
+  return plan;
+}
+
+function describe(s: CacheSpec): string {
+  return s.type === "registry" ? `type=registry,ref=${s.ref}` : `type=${s.type}`;
+}
+
+function safeRegistry(ref: string): string | undefined {
+  try {
+    return parseReference(ref).registry;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pushes an Engine image reference (credentials from the docker config when there are any). */
+async function pushFromEngine(docker: Docker, t: string): Promise<void> {
+  const img = docker.getImage(t);
+  const registry = parseReference(t).registry;
+  const c = await lookupCredentials(registry).catch(() => undefined);
+  const authconfig = c ? { username: c.username, password: c.password, serveraddress: registry } : {};
+  const s = (await img.push({ authconfig } as Parameters<typeof img.push>[0])) as NodeJS.ReadableStream;
+  let err: string | undefined;
+  await follow(s, (m) => {
+    if (m.error) err = String(m.error);
+  });
+  if (err) throw new DockyardError("NETWORK", `push of ${t} failed: ${err}`);
+}
+
 export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
   const docker = engine(opts);
@@ -273,11 +378,15 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
       : undefined;
   const { stream, dockerfile } = await contextTar(ctx, text, inside ? rel : undefined, classic);
   const tags = opts.tags ?? [];
+  const cache = await planEngineCache(opts, docker, classic !== undefined);
+  const buildargs = { ...(opts.buildArgs ?? {}) };
+  if (cache.inline) buildargs.BUILDKIT_INLINE_CACHE = "1";
   const query: Record<string, unknown> = {
     version: classic ? "1" : "2",
     dockerfile,
     t: tags.length ? tags : undefined,
-    buildargs: opts.buildArgs,
+    buildargs: Object.keys(buildargs).length ? buildargs : undefined,
+    cachefrom: cache.cachefrom.length ? JSON.stringify(cache.cachefrom) : undefined,
     labels: opts.labels,
     target: opts.target,
     networkmode: opts.network ?? "host",
@@ -314,19 +423,26 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
     if (!tags.length) throw new DockyardError("USAGE", "--push needs at least one -t REGISTRY/NAME:TAG");
     await Promise.all(
       tags.map(async (t) => {
-        const img = docker.getImage(t);
-        const registry = parseReference(t).registry;
-        const c = await lookupCredentials(registry).catch(() => undefined);
-        const authconfig = c ? { username: c.username, password: c.password, serveraddress: registry } : {};
-        const s = (await img.push({ authconfig } as Parameters<typeof img.push>[0])) as NodeJS.ReadableStream;
-        let err: string | undefined;
-        await follow(s, (m) => {
-          if (m.error) err = String(m.error);
-        });
-        if (err) throw new DockyardError("NETWORK", `push of ${t} failed: ${err}`);
+        await pushFromEngine(docker, t);
         outputs.push(`pushed: ${t}`);
       }),
     );
+  }
+  // --cache-to type=registry: the image (with its inline cache) pushed as the cache ref
+  for (const s of cache.pushRefs) {
+    const ref = s.ref!;
+    try {
+      const r = parseReference(ref);
+      if (r.digest) throw new DockyardError("USAGE", `--cache-to ref=${ref}: name a tag, not a digest`);
+      opts.reporter.info(`exporting inline cache: pushing the image as ${ref}`);
+      const repo = `${r.registry}/${r.repository}`;
+      await docker.getImage(id).tag({ repo, tag: r.tag ?? "latest" });
+      await pushFromEngine(docker, `${repo}:${r.tag ?? "latest"}`);
+      outputs.push(`cache: ${ref} (inline)`);
+    } catch (err) {
+      if (!s.ignoreError) throw err;
+      opts.reporter.info(`WARNING: cache export to ${ref} failed: ${(err as Error).message}`);
+    }
   }
   // other outputs: copy() from the engine
   const ref = tags[0] ?? id;

@@ -66,6 +66,14 @@ every stage's. --cache-from (repeatable) imports one: a step whose key is there 
 its layer is pulled instead of running the step; a missing cache is a warning. With a cache,
 a stage off the target's chain runs only when a missed step needs its files.
 
+With --driver docker the Engine's BuildKit does the caching: --cache-to type=inline writes
+BuildKit's inline cache into the image config (the final image's steps; BUILDKIT_INLINE_CACHE=1),
+type=registry,ref=REF does that and pushes the image as REF (mode=max is not possible: warned);
+--cache-from type=registry,ref=REF names an image (with inline cache) the Engine reads as cache
+(from its store, else the registry; pulled first when credentials are configured for it).
+type=local needs a BuildKit session the Engine's API has not: an error. Caches of the two drivers
+are not interchangeable (different step keys).
+
 Exit codes: 0 built, 1 a step failed (its exit code and last output lines are printed),
 2 usage, 3 invalid Dockerfile, 4 not found (file, stage, base image), 6 registry unreachable.
 `,
@@ -165,7 +173,8 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
     {
       name: "cache-to",
       type: "string[]",
-      description: "Export the step cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR",
+      description:
+        "Export the step cache: type=registry,ref=REF[,mode=min|max], type=local,dest=DIR, type=inline (--driver docker)",
       valueName: "SPEC",
     },
     { name: "check", type: "boolean", description: "Only run BuildKit's build checks (exit 1 on warnings)" },
@@ -244,8 +253,11 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
     } catch (err) {
       throw new DockyardError("USAGE", (err as Error).message);
     }
-    if (driver === "docker" && (opts.cacheFrom.length || opts.cacheTo.length))
-      reporter.info("WARNING: --cache-from/--cache-to are not supported with --driver docker; ignored");
+    if (driver === "native" && opts.cacheTo.some((c) => c.type === "inline"))
+      throw new DockyardError(
+        "USAGE",
+        "--cache-to type=inline needs --driver docker (the native driver exports its step cache with type=registry,ref=REF or type=local,dest=DIR)",
+      );
     try {
       const r = driver === "docker" && !opts.check ? await buildWithDocker(opts) : await buildNative(opts);
       reporter.close();
