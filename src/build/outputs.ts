@@ -9,6 +9,8 @@ import { DockyardError } from "../image/errors.js";
 // the store only at start-up: the other transports (registry, archives, engine) load on demand
 import { LocalStore, dockyardHome } from "../image/transports/store.js";
 import type { TransportSpec } from "../image/transports/index.js";
+import { REF_NAME } from "../image/transports/oci-layout.js";
+import type { Descriptor } from "../image/manifest.js";
 import type { BuiltImage } from "./image.js";
 import type { BuildOptions, OutputSpec } from "./options.js";
 import { BuildStore } from "./cache.js";
@@ -48,9 +50,13 @@ export async function writeOutputs(
       await copy(image, undefined, store, undefined, {});
       done.push(`store: ${image.id}`);
     }
+    // a tag that already names this image (a no-change rebuild) is not written again: no index
+    // rewrite, no fsync (which would also wait for whatever else the filesystem has to flush)
+    const current = await taggedInStore(image, store);
     for (const t of tags) {
-      await copy(image, undefined, store, t, {});
-      done.push(`store: ${LocalStore.normalize(t)}`);
+      const name = LocalStore.normalize(t);
+      if (!current.has(name)) await copy(image, undefined, store, t, {});
+      done.push(`store: ${name}`);
     }
   }
   const pushTags = new Set<string>();
@@ -118,6 +124,26 @@ export async function writeOutputs(
     await writeFile(opts.metadataFile, JSON.stringify(meta, null, 2) + "\n");
   }
   return done;
+}
+
+/**
+ * The store's tags that already name exactly this image (manifest digest, size and media type)
+ * with the manifest, config and every layer blob present: copying the image to them would write
+ * the same index entry again. Any doubt (no entry, another digest, a missing blob) means not.
+ */
+export async function taggedInStore(image: BuiltImage, store: LocalStore): Promise<Set<string>> {
+  const out = new Set<string>();
+  const index = await store.readIndex().catch(() => undefined);
+  const md = image.manifestDesc;
+  const names = (index?.manifests ?? [])
+    .filter((d) => d.digest === md.digest && d.size === md.size && d.mediaType === md.mediaType)
+    .map((d) => d.annotations?.[REF_NAME])
+    .filter((n): n is string => !!n);
+  if (!names.length) return out;
+  const blobs: Descriptor[] = [md, image.configDesc, ...image.manifest.layers];
+  const have = await Promise.all(blobs.map((b) => store.hasBlob(b)));
+  if (have.every(Boolean)) for (const n of names) out.add(n);
+  return out;
 }
 
 /**
