@@ -6,7 +6,11 @@ type Loader = () => Promise<{ commands: Command[] }>;
  * Which module holds each top-level word. Modules load lazily so `dockyard lint` does not pay
  * for openpgp or dockerode at start-up.
  */
-const registry: Loader = () => import("./registry.js");
+const registry: Loader = async () => {
+  const m = await import("./registry.js");
+  await m.prepare();
+  return m;
+};
 const image: Loader = () => import("./image.js");
 const lint: Loader = () => import("./lint.js");
 const build: Loader = () => import("./build.js");

@@ -319,13 +319,17 @@ Examples:
 
 export const commands: Command[] = [serve, gc, cert, htpasswd];
 
-// --help shows every config key: fill it in lazily (the config module is small).
-serve.help = serve.help!.replace("@@CONFIG@@", await configHelp());
-
-/** Adds provider flags before parsing (called by main via the module's commands). */
-export async function withProviderFlags(): Promise<void> {
-  const { extensionProviders } = await import("../../registry/extensions-registry.js");
-  for (const p of await extensionProviders())
-    for (const f of p.flags ?? []) if (!serve.flags.some((x) => x.name === f.name)) serve.flags.push(f);
+let prepared: Promise<void> | undefined;
+/**
+ * Finishes the commands before they are parsed or shown: --help lists every config key, and
+ * storage/auth providers add their flags. The command loader awaits it (no top-level await, so
+ * the CLI can be bundled into one script).
+ */
+export function prepare(): Promise<void> {
+  return (prepared ??= (async () => {
+    serve.help = serve.help!.replace("@@CONFIG@@", await configHelp());
+    const { extensionProviders } = await import("../../registry/extensions-registry.js");
+    for (const p of await extensionProviders())
+      for (const f of p.flags ?? []) if (!serve.flags.some((x) => x.name === f.name)) serve.flags.push(f);
+  })());
 }
-await withProviderFlags();
