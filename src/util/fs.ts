@@ -1,7 +1,6 @@
-import { open, rename, mkdir, rm } from "node:fs/promises";
+import { open, rename, mkdir, rm, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { dirname, join, basename } from "node:path";
-import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 
@@ -61,16 +60,19 @@ export async function atomicWriteStream(
 ): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
+  // The temp file is opened before any byte flows: a write stream opens lazily, so a source that
+  // fails at once could reject before the open and leave the file created after our cleanup.
+  let fh: FileHandle | undefined;
   try {
-    const out = createWriteStream(tmp, { mode: 0o644 });
-    await pipeline(source as Readable, out);
-    if (opts.fsync !== false) {
-      const fh = await open(tmp, "r+");
-      await fh.sync();
-      await fh.close();
-    }
+    fh = await open(tmp, "w", 0o644);
+    await pipeline(source as Readable, fh.createWriteStream({ autoClose: false }));
+    if (opts.fsync !== false) await fh.sync();
+    const done = fh;
+    fh = undefined;
+    await done.close();
     await rename(tmp, target);
   } catch (err) {
+    await fh?.close().catch(() => {});
     await rm(tmp, { force: true });
     throw err;
   }
