@@ -21,6 +21,14 @@ while :; do
   d=$(dirname "$d")
 done
 [[ -n $BB ]] || { echo "bench/build: ../shared/tools/buildbench not found" >&2; exit 2; }
+# ../shared may be read-only (0444 files) where a git checkout has 0644: buildbench copies fixture
+# contexts with `cp -a`, and copy-flags expects the checkout's modes (/srv/data/a.csv 644). So the
+# harness runs from a fresh copy with owner write added, its fixtures exactly as in a checkout.
+if [[ -n $(find "$BB/fixtures" ! -perm -u+w -print -quit) ]]; then
+  copy=${BUILDBENCH_WORK:-/tmp/buildbench}/harness
+  rm -rf "$copy" && mkdir -p "$(dirname "$copy")" && cp -r "$BB" "$copy" && chmod -R u+w "$copy"
+  BB=$copy
+fi
 export DOCKER_HOST=${DOCKER_HOST:-unix:///run/dockyard-test/docker.sock}
 export BUILDAH_RUNTIME=${BUILDAH_RUNTIME:-runc}   # its default crun refuses this host's hybrid cgroups
 export DOCKYARD_HOME=${DOCKYARD_BENCH_HOME:-/tmp/buildbench/dockyard-home}
