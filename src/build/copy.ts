@@ -24,6 +24,7 @@ import {
 import { join, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { resolveInRoot } from "./fsutil.js";
+import { compilePattern } from "./dockerignore.js";
 
 export interface Owner {
   uid: number;
@@ -218,4 +219,68 @@ export async function writeFileEntry(
   await lchown(dstHost, owner.uid, owner.gid);
   await chmod(dstHost, o.chmod ? o.chmod(mode, false) : mode);
   if (mtime) await lutimes(dstHost, mtime, mtime);
+}
+
+// ------------------------------------------------------------------ COPY --parents with patterns
+/**
+ * COPY --parents SRC: BuildKit copies from the part before the first `/./` (the pivot, itself
+ * globbed per segment; the root without one) with the part after it as an include pattern
+ * (moby/patternmatcher: `*` and `?` stay in a segment, `**` spans directories, `**∕` also matches
+ * none), so the path under the pivot is kept at the destination. A matched directory brings
+ * everything under it; the directories on the way are recreated like the source's.
+ */
+export interface ParentsPattern {
+  /** Does `rel` (a path under the pivot) match? */
+  test(rel: string): boolean;
+  /** The pattern's leading literal directories: nothing outside them can match. */
+  base: string;
+}
+
+export function parentsPattern(pattern: string): ParentsPattern {
+  const re = compilePattern(pattern).regex;
+  const segs = pattern.split("/").filter(Boolean);
+  const base: string[] = [];
+  for (const s of segs.slice(0, -1)) {
+    if (/[*?[\\]/.test(s)) break;
+    base.push(s);
+  }
+  return { test: (rel) => rel !== "" && re.test(rel), base: base.join("/") };
+}
+
+/**
+ * The paths of `rels` (under one pivot) the pattern takes, without those under a taken directory
+ * (its copy brings them), in sorted order.
+ */
+export function selectParents(rels: Iterable<string>, p: ParentsPattern): string[] {
+  const taken = new Set<string>();
+  const out: string[] = [];
+  const sorted = [...rels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const r of sorted) {
+    let under = false;
+    for (let i = r.indexOf("/"); i >= 0; i = r.indexOf("/", i + 1))
+      if (taken.has(r.slice(0, i))) {
+        under = true;
+        break;
+      }
+    if (under || !p.test(r)) continue;
+    taken.add(r);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Every path under the host directory `dir` (relative to it, symlinks not followed). */
+export function walkRelSync(dir: string, prefix = "", out: string[] = []): string[] {
+  let ents;
+  try {
+    ents = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of ents) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    out.push(rel);
+    if (e.isDirectory()) walkRelSync(join(dir, e.name), rel, out);
+  }
+  return out;
 }

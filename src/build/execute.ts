@@ -23,7 +23,16 @@ import { MediaType } from "../image/media-types.js";
 import { BuildStore, cacheKey, type LayerRecord, type StepRecord } from "./cache.js";
 import type { ExportedStep } from "./cache-remote.js";
 import { BuildContext } from "./context.js";
-import { copyEntry, mkdirAllInRoot, writeFileEntry, type CopyOpts, type Owner } from "./copy.js";
+import {
+  copyEntry,
+  mkdirAllInRoot,
+  parentsPattern,
+  selectParents,
+  walkRelSync,
+  writeFileEntry,
+  type CopyOpts,
+  type Owner,
+} from "./copy.js";
 import { parseChmod } from "../dockerfile/chmod.js";
 import { resolveInRoot } from "./fsutil.js";
 import {
@@ -920,14 +929,11 @@ export class Executor {
             let hits: CtxHit[];
             if (st.parents) {
               const { pivot, pattern } = splitPivot(src);
-              const found = await this.o.context.resolveSources(
-                pivot ? `${pivot}/${pattern}` : pattern || ".",
-              );
-              hits = found.map((e) => ({
-                e,
-                relp: hasGlob(pattern) ? relUnder(pivot, e.rel) : pattern,
-                pivot,
-              }));
+              if (hasGlob(pivot) || hasGlob(pattern)) hits = this.parentsHits(pivot, pattern);
+              else
+                hits = (
+                  await this.o.context.resolveSources(pivot ? `${pivot}/${pattern}` : pattern || ".")
+                ).map((e) => ({ e, relp: pattern, pivot }));
             } else hits = (await this.o.context.resolveSources(src)).map((e) => ({ e }));
             if (!hits.length)
               fail(
@@ -1031,16 +1037,17 @@ export class Executor {
             if (fromView) {
               const view = fromView;
               const pv = st.parents ? splitPivot(src) : undefined;
-              const hits = await globIn(view.root, pv ? posix.join("/", pv.pivot, pv.pattern) : src);
+              const hits =
+                pv && (hasGlob(pv.pivot) || hasGlob(pv.pattern))
+                  ? await parentsIn(view.root, pv.pivot, pv.pattern)
+                  : (await globIn(view.root, pv ? posix.join("/", pv.pivot, pv.pattern) : src)).map((hp) => ({
+                      hp,
+                      relp: pv?.pattern,
+                      pivot: pv?.pivot ?? "",
+                    }));
               if (!hits.length) fail(`${st.kind} --from=${st.from} failed: "${src}" not found`);
-              const pivotHost = pv ? await resolveInRoot(view.root, "/" + pv.pivot) : "";
-              for (const hp of hits) {
+              for (const { hp, relp, pivot } of hits) {
                 const stt = await lstat(hp);
-                const relp = pv
-                  ? hasGlob(pv.pattern)
-                    ? posix.relative(pivotHost, hp)
-                    : pv.pattern
-                  : undefined;
                 const top = relp ?? posix.relative(view.root, hp);
                 if (ex && excluded(top, stt.isDirectory())) continue;
                 const include = ex
@@ -1049,9 +1056,7 @@ export class Executor {
                 let target: string;
                 if (pv && relp !== undefined) {
                   target = await parentsTarget(relp, async (anc) =>
-                    lstat(await resolveInRoot(view.root, posix.join("/", pv.pivot, anc))).catch(
-                      () => undefined,
-                    ),
+                    lstat(await resolveInRoot(view.root, posix.join("/", pivot, anc))).catch(() => undefined),
                   );
                 } else target = await destDirOf(posix.basename(hp), stt.isDirectory());
                 await copyEntry(hp, target, o, include, "", !owner);
@@ -1089,6 +1094,29 @@ export class Executor {
     } finally {
       await fromView?.release();
     }
+  }
+
+  /** COPY --parents with patterns from the context: the pivots (globbed), the pattern under each. */
+  private parentsHits(pivot: string, pattern: string): CtxHit[] {
+    const ctx = this.o.context;
+    const pivots = hasGlob(pivot)
+      ? [...ctx.entries.values()]
+          .filter((e) => e.type === "dir" && globToRegex(pivot).test(e.rel))
+          .map((e) => e.rel)
+      : ctx.entries.get(pivot)?.type === "dir"
+        ? [pivot]
+        : [];
+    const pp = parentsPattern(pattern);
+    const hits: CtxHit[] = [];
+    for (const pv of pivots.sort()) {
+      const start = pp.base ? (pv ? `${pv}/${pp.base}` : pp.base) : pv;
+      const rels = [...ctx.under(start)].map((e) => relUnder(pv, e.rel));
+      for (const relp of selectParents(rels, pp)) {
+        const e = ctx.entries.get(pv ? `${pv}/${relp}` : relp);
+        if (e) hits.push({ e, relp, pivot: pv });
+      }
+    }
+    return hits;
   }
 
   /**
@@ -1241,6 +1269,29 @@ function splitPivot(src: string): { pivot: string; pattern: string } {
 function relUnder(base: string, rel: string): string {
   if (!base) return rel;
   return rel === base ? "" : rel.slice(base.length + 1);
+}
+
+/** COPY --from --parents with patterns: each pivot (globbed) and what the pattern takes under it. */
+async function parentsIn(
+  root: string,
+  pivot: string,
+  pattern: string,
+): Promise<{ hp: string; relp: string; pivot: string }[]> {
+  const pivots = hasGlob(pivot) ? await globIn(root, "/" + pivot) : [await resolveInRoot(root, "/" + pivot)];
+  const pp = parentsPattern(pattern);
+  const out: { hp: string; relp: string; pivot: string }[] = [];
+  for (const ph of pivots) {
+    if (!(await lstat(ph).catch(() => undefined))?.isDirectory()) continue;
+    const pivotRel = posix.relative(root, ph);
+    const start = pp.base ? await resolveInRoot(root, posix.join("/", pivotRel, pp.base)) : ph;
+    for (const relp of selectParents(walkRelSync(start, pp.base), pp))
+      out.push({
+        hp: await resolveInRoot(root, posix.join("/", pivotRel, relp), { noFollowLast: true }),
+        relp,
+        pivot: pivotRel,
+      });
+  }
+  return out;
 }
 
 /** Resolves a source path (globs in the last components allowed) inside a mounted filesystem. */

@@ -158,6 +158,90 @@ COPY --from=src --parents /srv/./app/x/f /p5/
   },
 );
 
+test(
+  "COPY --parents with ** patterns and globbed pivots (BuildKit's include-pattern semantics), context and --from",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipped(t)) return;
+    // the --from cases are BuildKit's testCopyRelativeParents (frontend/dockerfile/dockerfile_parents_test.go)
+    const ctx = await context(
+      `FROM ${BASE} AS src
+RUN mkdir -p /test/a/b/c/d/e /test/a/b2/c/d/e /test/a/b/c2/d/e /test/a/b/c2/d/e2 && \\
+    touch /test/a/b/c/d/foo /test/a/b/c/d/e/bay /test/a/b2/c/d/e/bar /test/a/b/c2/d/e/baz /test/a/b/c2/d/e2/baz
+FROM ${BASE}
+COPY --parents ./src/**/*.go /q1/
+COPY --parents ./src/./**/*.go /q2/
+COPY --parents s*/./a /q3/
+COPY --from=src --parents /test/a/./*/c /f1/
+COPY --from=src --parents /test/a/b*/./c/**/e /f2/
+COPY --from=src --parents /test/a/b/c*/./d/**/baz /test/a/b*/./c/**/bar /f3/
+`,
+      {
+        "src/main.go": "1",
+        "src/x.txt": "2",
+        "src/a/b.go": "3",
+        "src/a/b.txt": "4",
+        "src/a/deep/c.go": "5",
+        "other/d.go": "6",
+      },
+    );
+    await chmod(join(ctx, "src/a"), 0o750);
+    const got = await tree(ctx, ["q1", "q2", "q3", "f1", "f2", "f3"]);
+    assert.deepEqual(got, [
+      "f1 755 root d",
+      "f1/b 755 root d",
+      "f1/b/c 755 root d",
+      "f1/b/c/d 755 root d",
+      "f1/b/c/d/e 755 root d",
+      "f1/b/c/d/e/bay 644 root f",
+      "f1/b/c/d/foo 644 root f",
+      "f1/b2 755 root d",
+      "f1/b2/c 755 root d",
+      "f1/b2/c/d 755 root d",
+      "f1/b2/c/d/e 755 root d",
+      "f1/b2/c/d/e/bar 644 root f",
+      "f2 755 root d",
+      "f2/c 755 root d",
+      "f2/c/d 755 root d",
+      "f2/c/d/e 755 root d",
+      "f2/c/d/e/bar 644 root f",
+      "f2/c/d/e/bay 644 root f",
+      "f3 755 root d",
+      "f3/c 755 root d",
+      "f3/c/d 755 root d",
+      "f3/c/d/e 755 root d",
+      "f3/c/d/e/bar 644 root f",
+      "f3/d 755 root d",
+      "f3/d/e 755 root d",
+      "f3/d/e/baz 644 root f",
+      "f3/d/e2 755 root d",
+      "f3/d/e2/baz 644 root f",
+      "q1 755 root d",
+      "q1/src 755 root d",
+      "q1/src/a 750 root d",
+      "q1/src/a/b.go 644 root f",
+      "q1/src/a/deep 755 root d",
+      "q1/src/a/deep/c.go 644 root f",
+      "q1/src/main.go 644 root f",
+      "q2 755 root d",
+      "q2/a 750 root d",
+      "q2/a/b.go 644 root f",
+      "q2/a/deep 755 root d",
+      "q2/a/deep/c.go 644 root f",
+      "q2/main.go 644 root f",
+      "q3 755 root d",
+      "q3/a 750 root d",
+      "q3/a/b.go 644 root f",
+      "q3/a/b.txt 644 root f",
+      "q3/a/deep 755 root d",
+      "q3/a/deep/c.go 644 root f",
+    ]);
+    // a new file under a ** pattern is a new input of the step
+    await writeFile(join(ctx, "src/a/deep/new.go"), "7");
+    assert.ok((await tree(ctx, ["q1"])).includes("q1/src/a/deep/new.go 644 root f"));
+  },
+);
+
 /** The image's layers from an OCI layout (-o type=oci,tar=false), keyed by their history `created_by`. */
 async function layers(ctx: string, ...flags: string[]): Promise<{ run: Run; layers: Map<string, string> }> {
   const out = join(work, `oci${n++}`);
