@@ -2,7 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/shared.js";
@@ -88,4 +98,31 @@ test("exit codes and errors pass through the launcher", () => {
   const r = run(["no-such-command"], { DOCKYARD_COMPILE_CACHE: "0" });
   assert.equal(r.code, 2);
   assert.match(r.err, /unknown command "no-such-command"/);
+});
+
+test("a bundle older than the compiled modules is not used", () => {
+  const work = mkdtempSync(join(tmpdir(), "dockyard-launcher-"));
+  try {
+    // a copy of the layout: bin/, a bundle that says so, and the modules it must prefer when newer
+    mkdirSync(join(work, "bin"));
+    mkdirSync(join(work, "dist", "src", "cli"), { recursive: true });
+    copyFileSync(BIN, join(work, "bin", "dockyard"));
+    copyFileSync(join(REPO_ROOT, "bin", "package.json"), join(work, "bin", "package.json"));
+    const bundle = join(work, "dist", "dockyard.cjs");
+    const modules = join(work, "dist", "src", "cli", "main.js");
+    writeFileSync(bundle, 'exports.main = async () => { process.stdout.write("bundle\\n"); return 0; };');
+    writeFileSync(modules, 'export async function main() { process.stdout.write("modules\\n"); return 0; }');
+    writeFileSync(join(work, "package.json"), '{ "type": "module" }');
+    const env = { ...process.env, DOCKYARD_COMPILE_CACHE: "0" };
+    const which = () =>
+      spawnSync(process.execPath, [join(work, "bin", "dockyard")], { env, encoding: "utf8" }).stdout;
+    utimesSync(modules, new Date(1_000_000), new Date(1_000_000));
+    assert.equal(which(), "bundle\n");
+    utimesSync(bundle, new Date(500_000), new Date(500_000));
+    assert.equal(which(), "modules\n");
+    rmSync(bundle);
+    assert.equal(which(), "modules\n");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
