@@ -11,7 +11,7 @@ import {
   type Platform,
 } from "./manifest.js";
 import { formatPlatform, hostPlatform, platformMatches } from "./platform.js";
-import type { ImageSource, ImageTarget } from "./transports/types.js";
+import type { BlobOrigin, ImageSource, ImageTarget } from "./transports/types.js";
 import { QuietProgress, type Progress } from "../util/progress.js";
 
 /** What a verifier sees: the top manifest about to be copied. Throw (e.g. TRUST) to stop the copy. */
@@ -52,6 +52,9 @@ export interface CopyResult {
   blobsMounted: number;
   bytesCopied: number;
 }
+
+/** Repositories tried per blob before uploading it (as docker: a failed mount costs a round trip). */
+const MAX_MOUNT_ATTEMPTS = 3;
 
 type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
 
@@ -163,8 +166,66 @@ export async function copy(
     bytesCopied: 0,
   };
   const inflight = new Map<string, Promise<void>>();
+  /** Origin records being written (hints for later mounts); awaited before copy returns. */
+  const originWrites: Promise<void>[] = [];
   /** The verify hook's verdict (see CopyOptions.verify): every commit waits for it. */
   let verified: Promise<void> | undefined;
+
+  /**
+   * Copies one blob. Resolves when the blob is written — or, while the verify hook has not
+   * resolved yet, as soon as its bytes have all arrived, with `commit` for the rest (the write
+   * waits for the verdict): the concurrency slot is not held by a finished download.
+   */
+  const targetOrigin = target.origin;
+  const sameOrigin = (a: BlobOrigin, b: BlobOrigin) =>
+    a.registry === b.registry && a.repository === b.repository;
+  /** Where the blob is now, besides the source: the record is kept by the source, or the target. */
+  const noteOrigins = (desc: Descriptor) => {
+    const writes: Promise<void>[] = [];
+    if (targetOrigin && source.recordBlobOrigins)
+      writes.push(source.recordBlobOrigins([desc.digest], targetOrigin));
+    if (source.origin && target.recordBlobOrigins)
+      writes.push(target.recordBlobOrigins([desc.digest], source.origin));
+    // Only hints: a failed write costs a mount later, never the copy.
+    if (writes.length)
+      originWrites.push(
+        Promise.all(writes).then(
+          () => {},
+          () => {},
+        ),
+      );
+  };
+
+  /**
+   * Mounts the blob from another repository of the target's registry when one is known to hold it
+   * (the source's own repository, or one the source recorded). `known` tells whether the source
+   * keeps such records (then a blob not recorded in the target repository is presumed absent).
+   */
+  const mountCandidates = async (
+    desc: Descriptor,
+  ): Promise<{ known: boolean; inTarget: boolean; from: BlobOrigin[] }> => {
+    if (!targetOrigin || !target.mountBlob) return { known: false, inTarget: false, from: [] };
+    const from: BlobOrigin[] = [];
+    if (source.origin && source.origin.registry === targetOrigin.registry) from.push(source.origin);
+    let known = false;
+    let inTarget = false;
+    if (source.blobOrigins) {
+      const recorded = await source.blobOrigins(desc, targetOrigin.registry).catch(() => undefined);
+      if (recorded) {
+        known = true;
+        for (const o of recorded) {
+          if (o.registry !== targetOrigin.registry) continue;
+          if (o.repository === targetOrigin.repository) inTarget = true;
+          else if (!from.some((f) => sameOrigin(f, o))) from.push(o);
+        }
+      }
+    }
+    return {
+      known,
+      inTarget,
+      from: from.filter((o) => !sameOrigin(o, targetOrigin)).slice(0, MAX_MOUNT_ATTEMPTS),
+    };
+  };
 
   /**
    * Copies one blob. Resolves when the blob is written — or, while the verify hook has not
@@ -174,24 +235,27 @@ export async function copy(
   const copyBlobOnce = async (desc: Descriptor, kind: string): Promise<{ commit: Promise<void> } | void> => {
     if (isForeign(desc)) return; // foreign layers stay where their urls say
     const label = `${kind} ${shortId(desc.digest)}`;
-    if (await target.hasBlob(desc)) {
+    const mount = await mountCandidates(desc);
+    // The existence check is skipped when a mount will answer it (a mount of a blob the target
+    // has succeeds) or when the source's record says the target repository does not have it.
+    const check = mount.inTarget || (mount.from.length === 0 && !mount.known);
+    if (check && (await target.hasBlob(desc))) {
       result.blobsSkipped++;
       progress.task(desc.digest, label, desc.size).finish("exists");
+      noteOrigins(desc);
       return;
     }
-    if (
-      target.mountBlob &&
-      source.origin &&
-      target.origin &&
-      source.origin.registry === target.origin.registry &&
-      source.origin.repository !== target.origin.repository
-    ) {
-      await verified;
-      if (await target.mountBlob(desc, source.origin)) {
+    if (mount.from.length > 0) await verified;
+    for (const from of mount.from) {
+      if (await target.mountBlob!(desc, from)) {
         result.blobsMounted++;
-        progress.task(desc.digest, label, desc.size).finish(`mounted from ${source.origin.repository}`);
+        progress.task(desc.digest, label, desc.size).finish(`mounted from ${from.repository}`);
+        noteOrigins(desc);
         return;
       }
+      // A recorded origin that no longer holds it: drop the record.
+      if (!source.origin || !sameOrigin(from, source.origin))
+        originWrites.push(source.forgetBlobOrigin?.(desc.digest, from).catch(() => {}) ?? Promise.resolve());
     }
     const task = progress.task(desc.digest, label, desc.size);
     for (let attempt = 1; ; attempt++) {
@@ -208,6 +272,7 @@ export async function copy(
           result.blobsCopied++;
           result.bytesCopied += sent;
           task.finish("done");
+          noteOrigins(desc);
         });
         if (!verified) {
           await write;
@@ -320,6 +385,7 @@ export async function copy(
     } else {
       result.descriptor = await copyImage(desc, top.bytes, top.manifest, top.mediaType, targetRef, true);
     }
+    await Promise.all(originWrites);
     return result;
   }
 }

@@ -173,9 +173,19 @@ export interface AuthProxy {
  */
 export async function startAuthProxy(
   upstream: string,
-  opts: { user?: string; password?: string; basic?: boolean } = {},
+  opts: {
+    user?: string;
+    password?: string;
+    basic?: boolean;
+    /** Answer cross-repository mounts (`POST …/blobs/uploads/?mount=`) with this status. */
+    refuseMount?: number;
+    /** Serve HTTPS with this certificate instead of plain HTTP. */
+    tls?: { cert: string; key: string };
+  } = {},
 ): Promise<AuthProxy> {
   const http = await import("node:http");
+  const https = await import("node:https");
+  const { readFileSync } = await import("node:fs");
   const port = await freePort();
   const valid = new Set<string>();
   const state: AuthProxy = {
@@ -189,9 +199,17 @@ export async function startAuthProxy(
     },
   };
   const expectBasic = `Basic ${Buffer.from(`${opts.user}:${opts.password}`).toString("base64")}`;
-  const server = http.createServer((req, res) => {
+  const scheme = opts.tls ? "https" : "http";
+  const handler = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
     const url = new URL(req.url ?? "/", `http://${state.host}`);
-    state.requests.push(`${req.method} ${url.pathname}`);
+    state.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    if (opts.refuseMount && req.method === "POST" && url.searchParams.has("mount")) {
+      req.resume();
+      res
+        .writeHead(opts.refuseMount, { "Content-Type": "application/json" })
+        .end('{"errors":[{"code":"DENIED","message":"mount refused by the test proxy"}]}');
+      return;
+    }
     if (url.pathname === "/token") {
       if (req.headers.authorization !== expectBasic) {
         res.writeHead(401, { "Content-Type": "application/json" }).end('{"details":"bad credentials"}');
@@ -212,7 +230,7 @@ export async function startAuthProxy(
       if (!ok) {
         const challenge = opts.basic
           ? `Basic realm="test"`
-          : `Bearer realm="http://${state.host}/token",service="test-registry"`;
+          : `Bearer realm="${scheme}://${state.host}/token",service="test-registry"`;
         req.resume();
         res
           .writeHead(401, { "WWW-Authenticate": challenge, "Content-Type": "application/json" })
@@ -233,7 +251,9 @@ export async function startAuthProxy(
       (ur) => {
         const headers = { ...ur.headers };
         if (typeof headers.location === "string")
-          headers.location = headers.location.replace(`http://${upstream}`, `http://${state.host}`);
+          headers.location = headers.location
+            .replace(`http://${upstream}`, `${scheme}://${state.host}`)
+            .replace(`http://${state.host}`, `${scheme}://${state.host}`);
         res.writeHead(ur.statusCode ?? 502, headers);
         ur.pipe(res);
       },
@@ -243,7 +263,10 @@ export async function startAuthProxy(
       if (counting) state.uploadedBytes += c.length;
     });
     req.pipe(up);
-  });
+  };
+  const server = opts.tls
+    ? https.createServer({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) }, handler)
+    : http.createServer(handler);
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   return state;
 }

@@ -1,6 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { DockyardError, type ErrorCode } from "../errors.js";
 import { digestOf, parseDigest, type Digest } from "../digest.js";
@@ -15,6 +17,8 @@ import {
   type Credentials,
 } from "./auth.js";
 import type { BlobOrigin, ImageSource, ImageTarget, WriteManifestOptions } from "./types.js";
+import { dockyardHome } from "./home.js";
+import { atomicWriteFile } from "../../util/fs.js";
 const VERSION_STRING = "dockyard/0.1.0";
 
 export interface RegistryClientOptions {
@@ -30,6 +34,27 @@ export interface RegistryClientOptions {
   chunkSize?: number;
   /** Per-request idle timeout in ms (default 120 s). */
   timeoutMs?: number;
+  /**
+   * Where the scheme (https or http) of insecure/loopback registries is remembered, so a known
+   * registry is not probed again (default `$DOCKYARD_HOME/registries`); false: always probe.
+   */
+  stateDir?: string | false;
+}
+
+type Scheme = "https" | "http";
+
+/** The remembered-scheme file of `registry` under `dir`. */
+export function schemeMemoryPath(dir: string, registry: string): string {
+  return join(dir, `${encodeURIComponent(registry)}.json`);
+}
+
+async function readScheme(path: string): Promise<Scheme | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(path, "utf8")) as { scheme?: unknown };
+    return doc.scheme === "https" || doc.scheme === "http" ? doc.scheme : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface HttpResponse {
@@ -141,8 +166,12 @@ export class RegistryClient {
   private readonly apiHost: string;
   private readonly opts: RegistryClientOptions;
   private base?: Promise<string>;
+  /** The base came from the scheme memory (not probed): a failure to talk to it re-probes. */
+  private baseRemembered = false;
+  private readonly schemePath: string | undefined;
   private challenge?: Challenge;
   private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private readonly tokenFetches = new Map<string, Promise<{ token: string; expires: number }>>();
   private creds?: Promise<Credentials | undefined>;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly httpsAgent: https.Agent;
@@ -153,6 +182,8 @@ export class RegistryClient {
     this.opts = opts;
     const relaxed = opts.insecure === true || isLoopbackRegistry(registry);
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !relaxed });
+    const dir = opts.stateDir === undefined ? join(dockyardHome(), "registries") : opts.stateDir;
+    if (relaxed && dir !== false) this.schemePath = schemeMemoryPath(dir, registry);
   }
 
   get insecure(): boolean {
@@ -178,37 +209,72 @@ export class RegistryClient {
     return this.creds;
   }
 
-  /** `https://host` or, for insecure/loopback registries that do not speak TLS, `http://host`. */
+  /**
+   * `https://host` or, for insecure/loopback registries that do not speak TLS, `http://host`
+   * (HTTPS tried first, as docker does). The answer is remembered per registry (see `stateDir`),
+   * so later commands go straight to it; `request` re-probes when the remembered one fails.
+   */
   baseUrl(): Promise<string> {
-    this.base ??= (async () => {
-      const httpsBase = `https://${this.apiHost}`;
-      if (!this.insecure) return httpsBase;
-      try {
-        const res = await this.raw("GET", new URL(`${httpsBase}/v2/`), {}, undefined, 1);
-        res.body.resume();
-        this.noteChallenge(res);
-        return httpsBase;
-      } catch {
-        const httpBase = `http://${this.apiHost}`;
-        const attempts = Math.max(1, this.opts.retries ?? 4);
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const res = await this.raw("GET", new URL(`${httpBase}/v2/`), {}, undefined, 1);
-            res.body.resume();
-            this.noteChallenge(res);
-            return httpBase;
-          } catch (err) {
-            if (attempt < attempts && isNetworkError(err)) {
-              await backoff(attempt);
-              continue;
-            }
-            this.base = undefined;
-            throw networkError(err, `cannot reach registry ${this.registry}`);
+    this.base ??= this.findBase();
+    return this.base;
+  }
+
+  private async findBase(): Promise<string> {
+    const httpsBase = `https://${this.apiHost}`;
+    if (!this.insecure) return httpsBase;
+    const remembered = this.schemePath ? await readScheme(this.schemePath) : undefined;
+    if (remembered && !this.reprobed) {
+      this.baseRemembered = true;
+      return `${remembered}://${this.apiHost}`;
+    }
+    const scheme = await this.probe();
+    if (this.schemePath && scheme !== remembered) {
+      const path = this.schemePath;
+      // only a hint: a failed write means a probe next time
+      await atomicWriteFile(path, JSON.stringify({ scheme }), { fsync: false }).catch(() => {});
+    }
+    return `${scheme}://${this.apiHost}`;
+  }
+
+  private reprobed = false;
+
+  /** The remembered scheme did not work: forget it and probe (once per client). */
+  private reprobe(): void {
+    if (!this.baseRemembered) return; // another request already did
+    this.baseRemembered = false;
+    this.reprobed = true;
+    const path = this.schemePath;
+    const forgot = path ? rm(path, { force: true }).catch(() => {}) : Promise.resolve();
+    this.base = forgot.then(() => this.findBase());
+    this.base.catch(() => {}); // the requests waiting on it get the error
+  }
+
+  private async probe(): Promise<Scheme> {
+    const httpsBase = `https://${this.apiHost}`;
+    try {
+      const res = await this.raw("GET", new URL(`${httpsBase}/v2/`), {}, undefined, 1);
+      res.body.resume();
+      this.noteChallenge(res);
+      return "https";
+    } catch {
+      const httpBase = `http://${this.apiHost}`;
+      const attempts = Math.max(1, this.opts.retries ?? 4);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const res = await this.raw("GET", new URL(`${httpBase}/v2/`), {}, undefined, 1);
+          res.body.resume();
+          this.noteChallenge(res);
+          return "http";
+        } catch (err) {
+          if (attempt < attempts && isNetworkError(err)) {
+            await backoff(attempt);
+            continue;
           }
+          this.base = undefined;
+          throw networkError(err, `cannot reach registry ${this.registry}`);
         }
       }
-    })();
-    return this.base;
+    }
   }
 
   private noteChallenge(res: HttpResponse): void {
@@ -262,7 +328,29 @@ export class RegistryClient {
     const key = [...scopes].sort().join(" ");
     const cached = this.tokens.get(key);
     if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
-    const { token, expires } = await requestBearerToken(
+    // Requests in parallel (a push's blobs) share one token request per scope set.
+    let fetching = this.tokenFetches.get(key);
+    if (!fetching) {
+      fetching = this.fetchToken(ch, scopes, creds);
+      this.tokenFetches.set(key, fetching);
+      fetching.then(
+        (t) => {
+          this.tokens.set(key, t);
+          this.tokenFetches.delete(key);
+        },
+        () => this.tokenFetches.delete(key),
+      );
+    }
+    const { token } = await fetching;
+    return `Bearer ${token}`;
+  }
+
+  private fetchToken(
+    ch: Challenge,
+    scopes: string[],
+    creds: Credentials | undefined,
+  ): Promise<{ token: string; expires: number }> {
+    return requestBearerToken(
       { challenge: ch, scopes, credentials: creds, service: this.registry },
       async (u, headers) => {
         let res: HttpResponse;
@@ -274,8 +362,6 @@ export class RegistryClient {
         return { status: res.status, text: await readText(res.body) };
       },
     );
-    this.tokens.set(key, { token, expires });
-    return `Bearer ${token}`;
   }
 
   private async errorFor(res: HttpResponse, spec: RequestSpec): Promise<DockyardError> {
@@ -317,11 +403,12 @@ export class RegistryClient {
 
   /** A request with auth (once, on 401) and retries (idempotent or replayable bodies only). */
   async request(spec: RequestSpec): Promise<HttpResponse> {
-    const base = await this.baseUrl();
     const replayable = spec.body === undefined || Buffer.isBuffer(spec.body);
     const attempts = replayable ? Math.max(1, this.opts.retries ?? 4) : 1;
     let authTried = false;
     for (let attempt = 1; ; attempt++) {
+      const base = await this.baseUrl();
+      const remembered = this.baseRemembered;
       let url = new URL(spec.path, base);
       const headers: Record<string, string> = { ...spec.headers };
       const auth = await this.authorization(spec.scopes);
@@ -342,11 +429,31 @@ export class RegistryClient {
           res = await this.raw(spec.method, url, h, undefined);
         }
       } catch (err) {
+        if (remembered && replayable && !(err instanceof DockyardError)) {
+          // The remembered scheme may be wrong now (the registry turned TLS on or off): probe.
+          this.reprobe();
+          attempt--;
+          continue;
+        }
         if (attempt < attempts && isNetworkError(err)) {
           await backoff(attempt);
           continue;
         }
         throw networkError(err, `${spec.method} ${url.host}${url.pathname}`);
+      }
+      if (
+        remembered &&
+        replayable &&
+        res.status === 400 &&
+        url.protocol === "http:" &&
+        !String(res.headers["content-type"] ?? "").includes("json")
+      ) {
+        // "Client sent an HTTP request to an HTTPS server" (Go's TLS servers; registry errors
+        // are JSON): the remembered scheme is wrong now, probe again.
+        res.body.resume();
+        this.reprobe();
+        attempt--;
+        continue;
       }
       if (res.status === 401 && !authTried && replayable) {
         authTried = true;
@@ -401,6 +508,8 @@ export class RegistryRepository implements ImageSource, ImageTarget {
   readonly acceptsIndex = true;
   private readonly scopes: string[];
   private readonly pendingUploads = new Map<string, string>();
+  /** Source repositories the registry refused a mount from (401/403/404…): not asked again. */
+  private readonly refusedMounts = new Set<string>();
 
   constructor(
     readonly client: RegistryClient,
@@ -504,23 +613,57 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     return res.status === 200;
   }
 
+  /**
+   * Cross-repository mount (`POST …/blobs/uploads/?mount=&from=`): one request, no bytes. True
+   * when mounted (201, also when this repository already had it). When the registry opens an
+   * upload session instead (202: it does not have the blob there, or will not mount), the
+   * session is kept for `writeBlob`; a refusal (401/403/404…) just means false: upload instead.
+   */
   async mountBlob(desc: Descriptor, from: BlobOrigin): Promise<boolean> {
     if (from.registry !== this.client.registry) return false;
-    const res = await this.client.request({
-      method: "POST",
-      path: this.path(
-        `blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from.repository)}`,
-      ),
-      headers: { "Content-Length": "0" },
-      scopes: [...this.scopes, `repository:${from.repository}:pull`],
-      ok: [201, 202],
-    });
+    if (this.refusedMounts.has(from.repository)) return false;
+    let res: HttpResponse;
+    try {
+      res = await this.client.request({
+        method: "POST",
+        path: this.path(
+          `blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(from.repository)}`,
+        ),
+        headers: { "Content-Length": "0" },
+        scopes: [...this.scopes, `repository:${from.repository}:pull`],
+        ok: [201, 202],
+      });
+    } catch (err) {
+      if (isNetworkError(err)) throw err;
+      // e.g. no pull access to `from`: the upload will tell if push is refused too; and other
+      // blobs are not tried from there again
+      this.refusedMounts.add(from.repository);
+      return false;
+    }
     res.body.resume();
     if (res.status === 201) return true;
-    // Not mounted: the registry opened an upload session instead; use it for the upload.
+    // Not mounted: the registry opened an upload session instead; use it for the upload (and
+    // cancel one an earlier attempt opened).
     const loc = res.headers.location;
+    const earlier = this.pendingUploads.get(desc.digest);
     if (loc) this.pendingUploads.set(desc.digest, String(loc));
+    if (earlier && loc) await this.cancelUpload(earlier);
     return false;
+  }
+
+  /** Best effort: an abandoned upload session would otherwise wait for the registry's purge. */
+  private async cancelUpload(location: string): Promise<void> {
+    try {
+      const res = await this.client.request({
+        method: "DELETE",
+        path: location,
+        scopes: this.scopes,
+        ok: [204, 200, 202, 404],
+      });
+      res.body.resume();
+    } catch {
+      // ignore
+    }
   }
 
   private async startUpload(): Promise<string> {

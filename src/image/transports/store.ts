@@ -1,19 +1,26 @@
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { parseDigest } from "../digest.js";
 import { DockyardError } from "../errors.js";
 import { isIndexMediaType } from "../media-types.js";
 import { isIndex, parseManifest, type Descriptor, type ImageConfig } from "../manifest.js";
 import { familiarReference, formatReference, parseReference } from "../reference.js";
 import { OciLayout, REF_NAME, withLock } from "./oci-layout.js";
-import type { WriteManifestOptions } from "./types.js";
+import type { BlobOrigin, WriteManifestOptions } from "./types.js";
+import { atomicWriteFile } from "../../util/fs.js";
+import { dockyardHome } from "./home.js";
 
-/** `$DOCKYARD_HOME`, default `$XDG_DATA_HOME/dockyard` or `~/.local/share/dockyard`. */
-export function dockyardHome(): string {
-  if (process.env.DOCKYARD_HOME) return process.env.DOCKYARD_HOME;
-  const xdg = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
-  return join(xdg, "dockyard");
+/** At most this many origins are kept per blob (most recent first). */
+const MAX_ORIGINS = 16;
+
+interface OriginRecord {
+  registry: string;
+  repository: string;
+  /** When it was last seen there (ms since the epoch). */
+  at: number;
 }
+
+export { dockyardHome };
 
 export const CREATED_ANNOTATION = "org.opencontainers.image.created";
 
@@ -41,6 +48,133 @@ export class LocalStore extends OciLayout {
   constructor(readonly home: string = dockyardHome()) {
     super(join(home, "store"), { fsync: true });
     this.description = `store (${this.dir})`;
+  }
+
+  /** Where blob origins are recorded: one small JSON file per blob, beside the store. */
+  originPath(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.home, "blob-origins", algorithm, `${hex}.json`);
+  }
+
+  private async readOrigins(digest: string): Promise<OriginRecord[]> {
+    try {
+      const doc = JSON.parse(await readFile(this.originPath(digest), "utf8")) as { origins?: unknown };
+      if (!Array.isArray(doc.origins)) return [];
+      return doc.origins.filter(
+        (o): o is OriginRecord =>
+          typeof o === "object" &&
+          o !== null &&
+          typeof (o as OriginRecord).registry === "string" &&
+          typeof (o as OriginRecord).repository === "string",
+      );
+    } catch {
+      return []; // none recorded (or a torn/foreign file: it is only a hint)
+    }
+  }
+
+  private async writeOrigins(digest: string, origins: OriginRecord[]): Promise<void> {
+    const path = this.originPath(digest);
+    if (origins.length === 0) {
+      await rm(path, { force: true });
+      return;
+    }
+    // A hint, not data: atomic (readers never see half a file) but not fsynced.
+    await atomicWriteFile(path, JSON.stringify({ origins }), { fsync: false });
+  }
+
+  /**
+   * Registry repositories that hold the blob, most likely first: those it was recorded in (pulled
+   * from, pushed to), most recent first; then repositories of `registry` that a tagged image in
+   * the store holding the blob is named after (images pulled before origins were recorded), the
+   * smallest image first (a base layer's own image before the images built on it).
+   */
+  async blobOrigins(desc: Descriptor, registry: string): Promise<BlobOrigin[]> {
+    const recorded = (await this.readOrigins(desc.digest))
+      .filter((o) => o.registry === registry)
+      .map((o) => ({ registry: o.registry, repository: o.repository }));
+    const byTag = (await this.taggedOrigins(registry)).get(desc.digest) ?? [];
+    const out = [...recorded];
+    for (const o of byTag) if (!out.some((r) => r.repository === o.repository)) out.push(o);
+    return out;
+  }
+
+  private readonly tagged = new Map<string, Promise<Map<string, BlobOrigin[]>>>();
+
+  /** digest → repositories of `registry` whose tagged image in the store holds it (smallest first). */
+  private taggedOrigins(registry: string): Promise<Map<string, BlobOrigin[]>> {
+    let p = this.tagged.get(registry);
+    if (!p) {
+      p = this.scanTagged(registry).catch(() => new Map<string, BlobOrigin[]>());
+      this.tagged.set(registry, p);
+    }
+    return p;
+  }
+
+  private async scanTagged(registry: string): Promise<Map<string, BlobOrigin[]>> {
+    const images: { repository: string; blobs: string[] }[] = [];
+    const readJSON = async (digest: string) =>
+      JSON.parse(await readFile(this.blobPath(digest), "utf8")) as {
+        manifests?: Descriptor[];
+        config?: Descriptor;
+        layers?: Descriptor[];
+      };
+    for (const d of (await this.readIndex()).manifests) {
+      const name = d.annotations?.[REF_NAME];
+      if (!name) continue;
+      let repository: string;
+      try {
+        const r = parseReference(name);
+        if (r.registry !== registry) continue;
+        repository = r.repository;
+      } catch {
+        continue;
+      }
+      // The manifests are only read for hints here: unverified, and any that fail are skipped.
+      const blobs: string[] = [];
+      const walk = async (digest: string, depth: number): Promise<void> => {
+        const m = await readJSON(digest).catch(() => undefined);
+        if (!m) return;
+        if (Array.isArray(m.manifests) && depth < 2)
+          for (const c of m.manifests) await walk(c.digest, depth + 1);
+        if (m.config?.digest) blobs.push(m.config.digest);
+        for (const l of m.layers ?? []) if (l?.digest) blobs.push(l.digest);
+      };
+      await walk(d.digest, 0);
+      images.push({ repository, blobs });
+    }
+    images.sort((a, b) => a.blobs.length - b.blobs.length);
+    const out = new Map<string, BlobOrigin[]>();
+    for (const img of images)
+      for (const b of img.blobs) {
+        const list = out.get(b) ?? [];
+        if (!list.some((o) => o.repository === img.repository))
+          list.push({ registry, repository: img.repository });
+        out.set(b, list);
+      }
+    return out;
+  }
+
+  /** Records that the blobs are in `origin` now (pulled from there, or pushed there). */
+  async recordBlobOrigins(digests: string[], origin: BlobOrigin): Promise<void> {
+    await Promise.all(
+      digests.map(async (digest) => {
+        const now = Date.now();
+        const old = await this.readOrigins(digest);
+        const first = old[0];
+        // Already the most recent record: nothing to write (a re-push, a second pull).
+        if (first && first.registry === origin.registry && first.repository === origin.repository) return;
+        const rest = old.filter((o) => o.registry !== origin.registry || o.repository !== origin.repository);
+        const next = [{ registry: origin.registry, repository: origin.repository, at: now }, ...rest];
+        await this.writeOrigins(digest, next.slice(0, MAX_ORIGINS));
+      }),
+    );
+  }
+
+  /** Forgets that a blob is in `origin` (the registry would not mount it from there). */
+  async forgetBlobOrigin(digest: string, origin: BlobOrigin): Promise<void> {
+    const old = await this.readOrigins(digest);
+    const next = old.filter((o) => o.registry !== origin.registry || o.repository !== origin.repository);
+    if (next.length !== old.length) await this.writeOrigins(digest, next);
   }
 
   /** Normalizes `busybox` → `docker.io/library/busybox:latest`; digests (`@sha256:…`) stay as they are. */
@@ -212,6 +346,7 @@ export class LocalStore extends OciLayout {
         // Leave blobs younger than 10 minutes: a build or pull may be about to reference them.
         if (!st || Date.now() - st.mtimeMs < minAgeMs) continue;
         await rm(p, { force: true });
+        await rm(this.originPath(`sha256:${name}`), { force: true });
         removed++;
         bytes += st.size;
       }

@@ -27,6 +27,17 @@ export interface ImageSource {
   openBlob(desc: Descriptor): Promise<Readable>;
   /** When the source is a registry repository: lets copy ask the target to mount. */
   readonly origin?: BlobOrigin;
+  /**
+   * Where else the blob is known (or likely) to be: repositories of `registry` it was pulled
+   * from or pushed to, most recent first (the local store keeps this record). Defined only by
+   * sources that keep such a record; then a blob not recorded in the target repository is
+   * presumed absent there (no existence check, as docker does), and the candidates are mounted.
+   */
+  blobOrigins?(desc: Descriptor, registry: string): Promise<BlobOrigin[]>;
+  /** Records that these blobs are now in `origin` (after a push from this source). */
+  recordBlobOrigins?(digests: string[], origin: BlobOrigin): Promise<void>;
+  /** Drops a record `blobOrigins` gave that turned out wrong (the registry would not mount it). */
+  forgetBlobOrigin?(digest: string, origin: BlobOrigin): Promise<void>;
   /** Releases temp files and connections. */
   close?(): Promise<void>;
 }
@@ -53,6 +64,8 @@ export interface ImageTarget {
   mountBlob?(desc: Descriptor, from: BlobOrigin): Promise<boolean>;
   /** The registry this target lives in (mounting only works within one registry). */
   readonly origin?: BlobOrigin;
+  /** Records where these blobs came from (after a pull from a registry into this target). */
+  recordBlobOrigins?(digests: string[], origin: BlobOrigin): Promise<void>;
   /** False for targets that hold single-platform images only (docker archives, the daemon). */
   readonly acceptsIndex?: boolean;
   /** Writes must come one at a time (tar streams). */
