@@ -21,10 +21,17 @@ import {
   symlinkSync,
   writeSync,
 } from "node:fs";
-import { join, posix } from "node:path";
+import { join, normalize, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { resolveInRoot } from "./fsutil.js";
 import { compilePattern } from "./dockerignore.js";
+import {
+  carriedXattr,
+  decodeGetfattrName,
+  getfattrDump,
+  quoteGetfattrName,
+  restoreXattrs,
+} from "./snapshot.js";
 
 export interface Owner {
   uid: number;
@@ -39,6 +46,60 @@ export interface CopyOpts {
   chmod?: (mode: number, isDir: boolean) => number;
   /** Set when a directory was removed (the overlay may then have made an opaque directory). */
   removedDir?: boolean;
+  /** Collects what was copied so its extended attributes follow (flushXattrs). */
+  xattrs?: XattrCopy;
+}
+
+/**
+ * Extended attributes of copied files and created directories (user.*, security.capability,
+ * ACLs, trusted.*: what a layer carries, see carriedXattr), set on the copies as BuildKit's COPY
+ * does (fsutil copies every attribute of the source). Collected during a step's copies and applied
+ * in one getfattr and one setfattr run, after the owners are set (a chown drops
+ * security.capability).
+ */
+export class XattrCopy {
+  /** The top-level sources copied (getfattr -R walks them). */
+  readonly roots = new Set<string>();
+  /** Source host path → the copy's host path. */
+  readonly pairs = new Map<string, string>();
+  /** Some attribute was set (the layer diff must then read them: DiffOptions.opaque). */
+  applied = false;
+}
+
+/** Copies the collected extended attributes onto the copies (and forgets them). */
+export async function flushXattrs(o: CopyOpts): Promise<void> {
+  const x = o.xattrs;
+  if (!x || x.roots.size === 0) return;
+  const roots = [...x.roots];
+  const pairs = new Map(x.pairs);
+  x.roots.clear();
+  x.pairs.clear();
+  const dump: string[] = [];
+  for (let i = 0; i < roots.length; i += 256) {
+    // more roots ride along as operands (GNU getopt takes them among the options)
+    const out = await getfattrDump(roots[i]!, ["-d", "-m", "-", ...roots.slice(i + 1, i + 256)]);
+    let dst: string | undefined;
+    let list: string[] = [];
+    const end = () => {
+      if (dst && list.length) dump.push(`# file: ${quoteGetfattrName(dst)}\n${list.join("")}\n`);
+      list = [];
+    };
+    for (const line of out.split("\n")) {
+      if (line.startsWith("# file: ")) {
+        end();
+        dst = pairs.get(decodeGetfattrName(line.slice(8)));
+        continue;
+      }
+      const eq = line.indexOf("=");
+      if (!dst || eq <= 0) continue;
+      if (carriedXattr(line.slice(0, eq))) list.push(line + "\n");
+    }
+    end();
+  }
+  if (dump.length) {
+    await restoreXattrs(dump.join(""));
+    x.applied = true;
+  }
 }
 
 /** Creates missing directories of `containerDir` (inside `root`) like fsutil MkdirAll: 0755, owned by `owner`. */
@@ -148,6 +209,10 @@ export async function copyEntry(
   rel = "",
   preserveOwner = false,
 ): Promise<number> {
+  if (o.xattrs) {
+    srcHost = normalize(srcHost).replace(/(.)\/+$/, "$1");
+    o.xattrs.roots.add(srcHost);
+  }
   return copyEntrySync(srcHost, dstHost, o, include, rel, preserveOwner);
 }
 
@@ -181,7 +246,10 @@ export function copyEntrySync(
       count += copyEntrySync(join(srcHost, name), join(dstHost, name), o, include, r, preserveOwner);
     }
     // a directory that already exists keeps its metadata (as BuildKit's copy does)
-    if (created) copyMetaSync(dstHost, st, true, o, keep);
+    if (created) {
+      copyMetaSync(dstHost, st, true, o, keep);
+      o.xattrs?.pairs.set(srcHost, dstHost);
+    }
     return count + 1;
   }
   if (existing) {
@@ -198,6 +266,7 @@ export function copyEntrySync(
   }
   if (st.isFile()) {
     copyFileContentSync(srcHost, dstHost, st, o, keep);
+    o.xattrs?.pairs.set(srcHost, dstHost);
     return 1;
   }
   return 0; // devices, sockets and fifos are not copied from a context

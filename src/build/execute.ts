@@ -25,11 +25,13 @@ import type { ExportedStep } from "./cache-remote.js";
 import { BuildContext } from "./context.js";
 import {
   copyEntry,
+  flushXattrs,
   mkdirAllInRoot,
   parentsPattern,
   selectParents,
   walkRelSync,
   writeFileEntry,
+  XattrCopy,
   type CopyOpts,
   type Owner,
 } from "./copy.js";
@@ -982,7 +984,7 @@ export class Executor {
         async (m) => {
           const owner = link ? await linkOwner() : chown ? await ownerFor(m.merged, chown, true) : undefined;
           if (st.from) fromView = await this.mountFrom(s, st.from);
-          const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn };
+          const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn, xattrs: new XattrCopy() };
           const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
             // returns the host path the source should be copied to
             if (destIsDir) {
@@ -1087,7 +1089,9 @@ export class Executor {
               await copyEntry(host, target, o, include);
             }
           }
-          return { opaque: o.removedDir === true };
+          await flushXattrs(o);
+          // the diff reads attributes only when told to (it looks for opaque dirs in the same pass)
+          return { opaque: o.removedDir === true || o.xattrs!.applied };
         },
         fsOpts,
       );
@@ -1207,6 +1211,7 @@ export class Executor {
           "",
           !o.owner,
         );
+      await flushXattrs(o); // before the extracted files go
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

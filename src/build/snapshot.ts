@@ -164,7 +164,7 @@ interface Xattrs {
   xattrs: Map<string, [string, Buffer][]>;
 }
 
-function decodeGetfattrName(s: string): string {
+export function decodeGetfattrName(s: string): string {
   // getfattr escapes bytes as \ooo; the name is UTF-8 underneath
   const parts = s
     .split(/(\\[0-7]{3})/)
@@ -192,7 +192,7 @@ export function carriedXattr(name: string): boolean {
   return !name.startsWith("trusted.overlay.") && name !== "security.selinux";
 }
 
-async function getfattrDump(root: string, args: string[]): Promise<string> {
+export async function getfattrDump(root: string, args: string[]): Promise<string> {
   try {
     const r = await execFileP("getfattr", ["-R", "-h", "--absolute-names", ...args, "-e", "hex", root], {
       maxBuffer: 256 * 1024 * 1024,
@@ -551,7 +551,7 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
 }
 
 /** Sets extended attributes from a getfattr-format dump, in one `setfattr --restore` run. */
-async function restoreXattrs(dump: string): Promise<void> {
+export async function restoreXattrs(dump: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn("setfattr", ["-h", "--restore=-"], { stdio: ["pipe", "ignore", "pipe"] });
     let err = "";

@@ -264,3 +264,90 @@ test("xattrs: a RUN's setfattr/setcap end up in the layer tar (PAX), read back b
     );
   });
 });
+
+test("xattrs: COPY from the context and COPY --from a stage keep user.* and security.capability (after --chown too)", async (t) => {
+  const missing = needPeers("runc", "getfattr", "setcap");
+  if (missing || skip) return t.skip(String(missing || skip));
+  const problem = await ensureBases();
+  if (problem) {
+    if (process.env.DOCKYARD_REQUIRE_PEERS === "1") assert.fail(problem);
+    return t.skip(problem);
+  }
+  await withDir(async (d) => {
+    const ctx = join(d, "ctx");
+    const tools = join(ctx, "t");
+    for (const [from, to] of [
+      ["/usr/sbin/setcap", "usr/sbin/setcap"],
+      ["/lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libc.so.6"],
+      ["/lib/x86_64-linux-gnu/libcap.so.2", "lib/x86_64-linux-gnu/libcap.so.2"],
+      ["/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2"],
+    ] as const) {
+      await mkdir(join(tools, to, ".."), { recursive: true });
+      await cp(realpathSync(from), join(tools, to));
+    }
+    await mkdir(join(ctx, "d"));
+    await writeFile(join(ctx, "f"), "hello\n");
+    await writeFile(join(ctx, "d", "g"), "g\n");
+    await writeFile(join(ctx, "plain"), "no attributes\n");
+    execFileSync("setfattr", ["-n", "user.test", "-v", "1", join(ctx, "f")]);
+    execFileSync("setfattr", ["-n", "user.bin", "-v", "0x00ff80fe0a3d", join(ctx, "f")]);
+    execFileSync("setfattr", ["-n", "user.dir", "-v", "d", join(ctx, "d")]);
+    execFileSync("setfattr", ["-n", "user.g", "-v", "g", join(ctx, "d", "g")]);
+    await writeFile(
+      join(ctx, "Dockerfile"),
+      [
+        "FROM 127.0.0.1:5300/busybox:latest AS stage",
+        "COPY t/ /",
+        "RUN cp /bin/busybox /bin/pingx && setcap cap_net_raw+ep /bin/pingx",
+        "FROM 127.0.0.1:5300/busybox:latest",
+        "COPY f plain /c/",
+        "COPY d /c/d",
+        "COPY --from=stage /bin/pingx /pingx",
+        "COPY --from=stage --chown=1:1 /bin/pingx /pingx-chowned",
+        "",
+      ].join("\n"),
+    );
+    const r = await dockyard(join(d, "home"), [
+      "build",
+      "--progress",
+      "plain",
+      "--network",
+      "none",
+      "-o",
+      `type=oci,dest=${join(d, "img.tar")}`,
+      ctx,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const img = join(d, "img");
+    await mkdir(img);
+    execFileSync("tar", ["-xf", join(d, "img.tar"), "-C", img]);
+    const blob = (dg: string) => join(img, "blobs/sha256", dg.slice(7));
+    const index = JSON.parse(readFileSync(join(img, "index.json"), "utf8")) as {
+      manifests: { digest: string }[];
+    };
+    const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), "utf8")) as {
+      layers: { digest: string }[];
+    };
+    // the four COPY layers, unpacked by GNU tar (the peer reading the PAX records)
+    const out = join(d, "out");
+    await mkdir(out);
+    for (const l of manifest.layers.slice(-4))
+      execFileSync("sh", [
+        "-c",
+        `gzip -dc "$1" | tar --xattrs --xattrs-include='*' -xpf - -C "$2"`,
+        "_",
+        blob(l.digest),
+        out,
+      ]);
+    assert.equal(readFileSync(join(out, "c/f"), "utf8"), "hello\n");
+    assert.equal(attrsOf(join(out, "c/f"))["user.test"], "0x31");
+    assert.equal(attrsOf(join(out, "c/f"))["user.bin"], "0x00ff80fe0a3d");
+    assert.deepEqual(attrsOf(join(out, "c/plain")), {});
+    assert.equal(attrsOf(join(out, "c/d"))["user.dir"], "0x64");
+    assert.equal(attrsOf(join(out, "c/d/g"))["user.g"], "0x67");
+    const cap = "0x0100000200200000000000000000000000000000"; // cap_net_raw+ep, VFS_CAP_REVISION_2
+    assert.equal(attrsOf(join(out, "pingx"))["security.capability"], cap);
+    assert.equal(attrsOf(join(out, "pingx-chowned"))["security.capability"], cap, "kept after --chown");
+    assert.match(execFileSync("getcap", [join(out, "pingx")], { encoding: "utf8" }), /cap_net_raw[=+]ep/);
+  });
+});
