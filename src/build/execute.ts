@@ -555,11 +555,17 @@ export class Executor {
         const m = await mountOverlay(opts.isolated ? [] : await this.lowerDirs(s), this.o.store.tmp);
         tm("mount");
         let layer: LayerRecord | undefined;
+        // set once the unmount (keeping the upper dir) has started: from then on m.dir is ours to remove
+        let unmounting: Promise<void> | undefined;
         try {
           const w = await work(m, h);
           tm("work");
           const names = await readdir(m.upper);
           if (names.length > 0) {
+            // the step's process is gone and nothing writes through the mount any more: the
+            // unmount runs while the upper dir is archived (it only reads the upper dir)
+            unmounting = m.release({ keepUpper: true });
+            unmounting.catch(() => {});
             const tmpBlob = join(m.dir, "layer.tar.gz");
             const blob = await diffToLayer(m.upper, tmpBlob, {
               epoch: this.o.epoch,
@@ -574,13 +580,16 @@ export class Executor {
             };
             if (!(await this.o.store.hasBlob(blob.digest)))
               await this.o.store.adoptBlob(tmpBlob, blob.digest);
-            await m.release({ keepUpper: true });
+            await unmounting;
             await adoptUpper(m.upper, this.o.store.layerDir(blob.diffID));
             await rm(m.dir, { recursive: true, force: true });
             tm("adopt");
           } else await m.release();
         } catch (err) {
-          await m.release();
+          if (unmounting) {
+            await unmounting.catch(() => {});
+            await rm(m.dir, { recursive: true, force: true }).catch(() => {});
+          } else await m.release();
           throw err;
         }
         rec = { v: 1, layer, created };

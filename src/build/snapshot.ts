@@ -33,6 +33,7 @@ import { Digester, type Digest } from "../image/digest.js";
 import { DockyardError } from "../image/errors.js";
 import { cleanRelative } from "./fsutil.js";
 import { registerCleanup, tempPrefix } from "./cleanup.js";
+import { runCommand } from "./helper.js";
 
 const execFileP = promisify(execFile);
 
@@ -61,9 +62,9 @@ function isMounted(path: string): boolean {
 /** Unmounts, retrying while busy, lazily as a last resort; true when `path` is no longer a mount. */
 async function umount(path: string): Promise<boolean> {
   for (let i = 0; i < 5 && isMounted(path); i++) {
-    await execFileP("umount", [path]).catch(() => new Promise((r) => setTimeout(r, 50)));
+    await runCommand("umount", [path]).catch(() => new Promise((r) => setTimeout(r, 50)));
   }
-  if (isMounted(path)) await execFileP("umount", ["-l", path]).catch(() => {});
+  if (isMounted(path)) await runCommand("umount", ["-l", path]).catch(() => {});
   return !isMounted(path);
 }
 
@@ -109,7 +110,7 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
     throw err;
   }
   try {
-    mounting = execFileP("mount", ["-t", "overlay", "overlay", "-o", opts, merged], { cwd: common || "/" });
+    mounting = runCommand("mount", ["-t", "overlay", "overlay", "-o", opts, merged], { cwd: common || "/" });
     await mounting;
     mounted = true;
   } catch (err) {
@@ -194,9 +195,7 @@ export function carriedXattr(name: string): boolean {
 
 export async function getfattrDump(root: string, args: string[]): Promise<string> {
   try {
-    const r = await execFileP("getfattr", ["-R", "-h", "--absolute-names", ...args, "-e", "hex", root], {
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    const r = await runCommand("getfattr", ["-R", "-h", "--absolute-names", ...args, "-e", "hex", root]);
     return r.stdout;
   } catch (err) {
     const e = err as { code?: string | number; stdout?: string };
