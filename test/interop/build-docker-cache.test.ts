@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { needPeers } from "../helpers/peers.js";
@@ -178,16 +179,39 @@ test(
 );
 
 test(
-  "--driver docker: type=local caches are a clear error, type=inline needs --driver docker",
-  { skip, timeout: 120_000 },
+  "--driver docker --cache-to type=local (an OCI layout), then --cache-from type=local: CACHED; type=inline needs --driver docker",
+  { skip, timeout: 300_000 },
   async () => {
-    const ctx = await writeContext(join(work, "ctx-local"), "FROM busybox:local\n");
-    const r = await build(ctx, "--cache-to", `type=local,dest=${join(work, "cache")}`);
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /--cache-to type=local: the Docker Engine's build API has no local cache/);
-    const f = await build(ctx, "--cache-from", `type=local,src=${join(work, "cache")}`);
-    assert.equal(f.code, 2, f.stderr);
-    assert.match(f.stderr, /--cache-from type=local: the Docker Engine's build API/);
+    const ctx = await writeContext(
+      join(work, "ctx-local"),
+      ["FROM busybox:local", `RUN echo ${nonce}-local > /l`, `RUN echo ${nonce}-local2 >> /l`, ""].join("\n"),
+    );
+    const layout = join(work, "layout-cache");
+    const first = await build(ctx, "--iidfile", join(work, "iid"), "--cache-to", `type=local,dest=${layout}`);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(stepStatus(first.stderr, `RUN echo ${nonce}-local >`), "DONE");
+    const id = (await readFile(join(work, "iid"), "utf8")).trim();
+    images.add(id);
+    const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as {
+      manifests: { annotations?: Record<string, string> }[];
+    };
+    assert.equal(index.manifests[0]?.annotations?.["org.opencontainers.image.ref.name"], "latest");
+
+    await docker("rmi", "-f", id);
+    assert.ok((await forgetBuildCache()) >= 2, "the build cache records of the steps were removed");
+    const tag = `dy-buildcache/local:${nonce}`;
+    images.add(tag);
+    const again = await build(ctx, "-t", tag, "--cache-from", `type=local,src=${layout}`);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(stepStatus(again.stderr, `RUN echo ${nonce}-local >`), "CACHED");
+    assert.equal(stepStatus(again.stderr, `RUN echo ${nonce}-local2`), "CACHED");
+    assert.equal(
+      await docker("run", "--rm", "--network", "none", tag, "cat", "/l"),
+      `${nonce}-local\n${nonce}-local2\n`,
+    );
+    // the image loaded for the import is not left tagged in the Engine
+    assert.equal((await docker("images", "-q", "dockyard-cache-import/*")).trim(), "");
+
     const n = await dockyard(home, ["build", "--cache-to", "type=inline", ctx]);
     assert.equal(n.code, 2, n.stderr);
     assert.match(n.stderr, /type=inline needs --driver docker/);

@@ -1,7 +1,7 @@
 // The docker driver: the context (after .dockerignore) sent as a tar through dockerode to a Docker
 // Engine's BuildKit (API version=2), its progress decoded and printed like ours; tags, --push, and
 // --output/--iidfile/--metadata-file by copy() from the engine.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -116,7 +116,9 @@ class TracePrinter {
       }
       if (!st.done && (completed !== undefined || cached || error)) {
         st.done = true;
-        if (error) {
+        if (error && name.startsWith("importing cache manifest from "))
+          this.say(`#${n} WARNING: cache not imported (building without it): ${error}`);
+        else if (error) {
           this.say(`#${n} ERROR: ${error}`);
           this.lastError = { name, error, logs: this.logs.get(digest) ?? [] };
         } else if (cached) this.say(`#${n} CACHED`);
@@ -252,23 +254,24 @@ function needsBuildKit(text: string): boolean {
  *   the image config, the final image's steps only: mode=min), switched on by the build-arg
  *   BUILDKIT_INLINE_CACHE=1. `--cache-to type=registry,ref=R` is that plus pushing the image as R,
  *   so `--cache-from R` (this driver, `docker build --cache-from`, buildx) reuses it.
- * - no `local` cache importer/exporter without a BuildKit session: type=local is an error.
+ * - the Engine's `local` cache importer/exporter needs a BuildKit session, which the plain API has
+ *   not: `--cache-to type=local,dest=DIR` is the inline-cache image copied to the OCI layout DIR,
+ *   `--cache-from type=local,src=DIR` loads that image into the Engine under a temporary name
+ *   (dockyard-cache-import/…, untagged after the build) and names it in `cachefrom`.
  */
 interface EnginePlan {
   cachefrom: string[];
   inline: boolean;
   pushRefs: CacheSpec[];
+  /** --cache-to type=local: the image (with its inline cache) copied to these OCI layouts. */
+  layouts: CacheSpec[];
+  /** --cache-from type=local: images loaded into the Engine for the build, untagged after it. */
+  loaded: string[];
 }
 
 async function planEngineCache(opts: BuildOptions, docker: Docker, classic: boolean): Promise<EnginePlan> {
-  const plan: EnginePlan = { cachefrom: [], inline: false, pushRefs: [] };
+  const plan: EnginePlan = { cachefrom: [], inline: false, pushRefs: [], layouts: [], loaded: [] };
   const say = (l: string) => opts.reporter.info(l);
-  for (const s of [...(opts.cacheFrom ?? []), ...(opts.cacheTo ?? [])])
-    if (s.type === "local")
-      throw new DockyardError(
-        "USAGE",
-        `--cache-${(opts.cacheFrom ?? []).includes(s) ? "from" : "to"} type=local: the Docker Engine's build API has no local cache import/export (it needs a BuildKit session); use type=registry,ref=REF (or type=inline for --cache-to) with --driver docker, or the native driver`,
-      );
   for (const s of opts.cacheTo ?? []) {
     if (classic) {
       say(
@@ -286,12 +289,31 @@ async function planEngineCache(opts: BuildOptions, docker: Docker, classic: bool
       if (!["type", "ref", "mode", "ignore-error"].includes(k))
         say(`WARNING: --cache-to ${describe(s)}: attribute ${k} is ignored with --driver docker`);
     if (s.type === "registry") plan.pushRefs.push(s);
+    if (s.type === "local") plan.layouts.push(s);
   }
   if (opts.noCache) {
     if (opts.cacheFrom?.length) say("WARNING: --cache-from is ignored with --no-cache");
     return plan;
   }
   for (const s of opts.cacheFrom ?? []) {
+    if (s.type === "local") {
+      // an image with inline cache in an OCI layout: loaded into the Engine under a temporary name,
+      // which BuildKit then finds in the Engine's image store
+      const tag = (s.tag ?? "latest").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 128);
+      const name = `dockyard-cache-import/${createHash("sha256").update(resolve(s.dir!)).digest("hex").slice(0, 16)}:${tag}`;
+      say(`importing cache image ${s.dir}:${s.tag ?? "latest"} into the Engine as ${name}`);
+      try {
+        const { source, ref } = await openSource(parseTransport(`oci:${s.dir}:${s.tag ?? "latest"}`));
+        const { target, ref: tref } = await openTarget(parseTransport(`docker-daemon:${name}`), { docker });
+        await withTarget(target, (t) => copy(source, ref, t, tref, {}));
+      } catch (err) {
+        say(`WARNING: cache import from ${s.dir} failed (building without it): ${(err as Error).message}`);
+        continue;
+      }
+      plan.loaded.push(name);
+      plan.cachefrom.push(name);
+      continue;
+    }
     const ref = s.ref!;
     const registry = safeRegistry(ref);
     const creds = registry ? await lookupCredentials(registry).catch(() => undefined) : undefined;
@@ -320,7 +342,11 @@ async function planEngineCache(opts: BuildOptions, docker: Docker, classic: bool
 }
 
 function describe(s: CacheSpec): string {
-  return s.type === "registry" ? `type=registry,ref=${s.ref}` : `type=${s.type}`;
+  return s.type === "registry"
+    ? `type=registry,ref=${s.ref}`
+    : s.type === "local"
+      ? `type=local,dest=${s.dir}`
+      : `type=${s.type}`;
 }
 
 function safeRegistry(ref: string): string | undefined {
@@ -401,16 +427,25 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
   const body = new PassThrough();
   stream.on("error", (e) => body.destroy(e));
   stream.pipe(body);
-  const res = await docker.buildImage(body, query as Docker.ImageBuildOptions);
-  await follow(res, (m) => {
-    if (m.id === "moby.buildkit.trace" && typeof m.aux === "string") printer.feed(m.aux);
-    else if ((m.id === "moby.image.id" || m.id === undefined) && m.aux && typeof m.aux === "object")
-      id = (m.aux as { ID?: string }).ID ?? id; // BuildKit: moby.image.id; the classic builder: aux only
-    else if (typeof m.stream === "string") {
-      if (m.stream.trim()) opts.reporter.info(m.stream.trim());
-    } else if (m.error || m.errorDetail)
-      failure = String(m.error ?? (m.errorDetail as { message?: string }).message);
-  });
+  try {
+    const res = await docker.buildImage(body, query as Docker.ImageBuildOptions);
+    await follow(res, (m) => {
+      if (m.id === "moby.buildkit.trace" && typeof m.aux === "string") printer.feed(m.aux);
+      else if ((m.id === "moby.image.id" || m.id === undefined) && m.aux && typeof m.aux === "object")
+        id = (m.aux as { ID?: string }).ID ?? id; // BuildKit: moby.image.id; the classic builder: aux only
+      else if (typeof m.stream === "string") {
+        if (m.stream.trim()) opts.reporter.info(m.stream.trim());
+      } else if (m.error || m.errorDetail)
+        failure = String(m.error ?? (m.errorDetail as { message?: string }).message);
+    });
+  } finally {
+    // the images --cache-from type=local loaded: untagged (their layers stay while the result uses them)
+    for (const n of cache.loaded)
+      await docker
+        .getImage(n)
+        .remove({ noprune: false })
+        .catch(() => {});
+  }
   if (failure || !id) {
     const e = printer.lastError;
     throw new BuildError(
@@ -442,6 +477,21 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
     } catch (err) {
       if (!s.ignoreError) throw err;
       opts.reporter.info(`WARNING: cache export to ${ref} failed: ${(err as Error).message}`);
+    }
+  }
+  // --cache-to type=local: the image (with its inline cache) copied to an OCI layout
+  for (const s of cache.layouts) {
+    try {
+      opts.reporter.info(`exporting inline cache: copying the image to ${s.dir}:${s.tag ?? "latest"}`);
+      const { source, ref: sref } = await openSource(parseTransport(`docker-daemon:${tags[0] ?? id}`), {
+        docker,
+      });
+      const { target, ref: tref } = await openTarget(parseTransport(`oci:${s.dir}:${s.tag ?? "latest"}`));
+      await withTarget(target, (t) => copy(source, sref, t, tref, {}));
+      outputs.push(`cache: ${s.dir}:${s.tag ?? "latest"} (inline)`);
+    } catch (err) {
+      if (!s.ignoreError) throw err;
+      opts.reporter.info(`WARNING: cache export to ${s.dir} failed: ${(err as Error).message}`);
     }
   }
   // other outputs: copy() from the engine

@@ -71,8 +71,9 @@ BuildKit's inline cache into the image config (the final image's steps; BUILDKIT
 type=registry,ref=REF does that and pushes the image as REF (mode=max is not possible: warned);
 --cache-from type=registry,ref=REF names an image (with inline cache) the Engine reads as cache
 (from its store, else the registry; pulled first when credentials are configured for it).
-type=local needs a BuildKit session the Engine's API has not: an error. Caches of the two drivers
-are not interchangeable (different step keys).
+type=local,dest=DIR copies that image to an OCI layout, and type=local,src=DIR loads it into the
+Engine for the build (the Engine's own local cache needs a BuildKit session its API has not).
+Caches of the two drivers are not interchangeable (different step keys and formats).
 
 Exit codes: 0 built, 1 a step failed (its exit code and last output lines are printed),
 2 usage, 3 invalid Dockerfile, 4 not found (file, stage, base image), 6 registry unreachable.
