@@ -1,5 +1,5 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { Agent as HttpsAgent } from "node:https";
 import { isIP } from "node:net";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -42,6 +42,12 @@ export interface RegistryClientOptions {
 }
 
 type Scheme = "https" | "http";
+
+let httpsModule: Promise<typeof import("node:https")> | undefined;
+function loadHttps(): Promise<typeof import("node:https")> {
+  httpsModule ??= import("node:https");
+  return httpsModule;
+}
 
 /** The remembered-scheme file of `registry` under `dir`. */
 export function schemeMemoryPath(dir: string, registry: string): string {
@@ -174,14 +180,16 @@ export class RegistryClient {
   private readonly tokenFetches = new Map<string, Promise<{ token: string; expires: number }>>();
   private creds?: Promise<Credentials | undefined>;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  private readonly httpsAgent: https.Agent;
+  /** Made on first HTTPS use (node:https and TLS load only then: loopback registries often speak HTTP). */
+  private httpsAgent?: HttpsAgent;
+  private readonly relaxedTls: boolean;
 
   constructor(registry: string, opts: RegistryClientOptions = {}) {
     this.registry = registry;
     this.apiHost = registry === DOCKER_HUB ? "registry-1.docker.io" : registry;
     this.opts = opts;
     const relaxed = opts.insecure === true || isLoopbackRegistry(registry);
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !relaxed });
+    this.relaxedTls = relaxed;
     const dir = opts.stateDir === undefined ? join(dockyardHome(), "registries") : opts.stateDir;
     if (relaxed && dir !== false) this.schemePath = schemeMemoryPath(dir, registry);
   }
@@ -199,7 +207,7 @@ export class RegistryClient {
 
   close(): void {
     this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.httpsAgent?.destroy();
   }
 
   private credentials(): Promise<Credentials | undefined> {
@@ -293,8 +301,26 @@ export class RegistryClient {
     attempts = 0,
   ): Promise<HttpResponse> {
     void attempts;
-    const mod = url.protocol === "https:" ? https : http;
-    const agent = url.protocol === "https:" ? this.httpsAgent : this.httpAgent;
+    if (url.protocol === "https:")
+      return loadHttps().then((https) => {
+        this.httpsAgent ??= new https.Agent({
+          keepAlive: true,
+          maxSockets: 16,
+          rejectUnauthorized: !this.relaxedTls,
+        });
+        return this.exchange(https, this.httpsAgent, method, url, headers, body);
+      });
+    return this.exchange(http, this.httpAgent, method, url, headers, body);
+  }
+
+  private exchange(
+    mod: { request: typeof http.request },
+    agent: http.Agent,
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer | Readable | undefined,
+  ): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = mod.request(url, {
         method,

@@ -118,6 +118,7 @@ export class LocalStore extends OciLayout {
         config?: Descriptor;
         layers?: Descriptor[];
       };
+    const scans: Promise<void>[] = [];
     for (const d of (await this.readIndex()).manifests) {
       const name = d.annotations?.[REF_NAME];
       if (!name) continue;
@@ -135,14 +136,14 @@ export class LocalStore extends OciLayout {
         const m = await readJSON(digest).catch(() => undefined);
         if (!m) return;
         if (Array.isArray(m.manifests) && depth < 2)
-          for (const c of m.manifests) await walk(c.digest, depth + 1);
+          await Promise.all(m.manifests.map((c) => walk(c.digest, depth + 1)));
         if (m.config?.digest) blobs.push(m.config.digest);
         for (const l of m.layers ?? []) if (l?.digest) blobs.push(l.digest);
       };
-      await walk(d.digest, 0);
-      images.push({ repository, blobs });
+      scans.push(walk(d.digest, 0).then(() => void images.push({ repository, blobs })));
     }
-    images.sort((a, b) => a.blobs.length - b.blobs.length);
+    await Promise.all(scans);
+    images.sort((a, b) => a.blobs.length - b.blobs.length || a.repository.localeCompare(b.repository));
     const out = new Map<string, BlobOrigin[]>();
     for (const img of images)
       for (const b of img.blobs) {
@@ -187,8 +188,14 @@ export class LocalStore extends OciLayout {
   }
 
   override async readIndex() {
-    if (!(await this.exists())) return { schemaVersion: 2 as const, manifests: [] };
-    return super.readIndex();
+    try {
+      return await super.readIndex();
+    } catch (err) {
+      // no store yet (OciLayout looks for oci-layout only when index.json is missing)
+      if (err instanceof DockyardError && err.code === "NOT_FOUND")
+        return { schemaVersion: 2 as const, manifests: [] };
+      throw err;
+    }
   }
 
   override async resolve(ref?: string): Promise<Descriptor> {
