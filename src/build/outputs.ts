@@ -17,6 +17,7 @@ import { BuildStore } from "./cache.js";
 import { mountOverlay } from "./snapshot.js";
 import { copyEntry } from "./copy.js";
 import { readdir } from "node:fs/promises";
+import { Readable } from "node:stream";
 
 async function copyTo(
   image: BuiltImage,
@@ -46,13 +47,28 @@ export async function writeOutputs(
     outputs.length === 0 || tags.length > 0 || outputs.some((o) => o.type === "image" && !o.push);
   if (toStore) {
     await adoptBlobs(image, store, opts);
+    const current = await taggedInStore(image, store);
+    const writing = tags.length === 0 || tags.some((t) => !current.has(LocalStore.normalize(t)));
+    // the config and manifest blobs are written (and fsynced) side by side, not one after the
+    // other as copy() would: both only have to be on disk before the index names the manifest,
+    // which copy() then does (finding both blobs there)
+    if (writing)
+      await Promise.all([
+        store
+          .hasBlob(image.configDesc)
+          .then((have) =>
+            have
+              ? undefined
+              : store.writeBlob(image.configDesc, Readable.from([Buffer.from(image.configBytes)])),
+          ),
+        store.putManifestBlob(image.manifestBytes, image.manifestDesc.mediaType),
+      ]);
     if (tags.length === 0) {
       await copy(image, undefined, store, undefined, {});
       done.push(`store: ${image.id}`);
     }
     // a tag that already names this image (a no-change rebuild) is not written again: no index
     // rewrite, no fsync (which would also wait for whatever else the filesystem has to flush)
-    const current = await taggedInStore(image, store);
     for (const t of tags) {
       const name = LocalStore.normalize(t);
       if (!current.has(name)) await copy(image, undefined, store, t, {});
