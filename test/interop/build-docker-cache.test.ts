@@ -179,6 +179,31 @@ test(
 );
 
 test(
+  "--driver docker, the classic builder (.dockerignore lists the Dockerfile): the cache ref is pulled and used",
+  { skip, timeout: 300_000 },
+  async () => {
+    const ctx = await writeContext(
+      join(work, "ctx-classic"),
+      ["FROM busybox:local", `RUN echo ${nonce}-classic > /c`, "COPY app.txt /app.txt", ""].join("\n"),
+      { "app.txt": "app\n", ".dockerignore": "Dockerfile\n" },
+    );
+    const cacheRef = `${reg!.host}/dy-buildcache/classic:cache`;
+    const tag = `dy-buildcache/classic:${nonce}`;
+    images.add(tag).add(cacheRef);
+    const first = await build(ctx, "-t", tag, "--cache-to", `type=registry,ref=${cacheRef}`);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /classic builder .* writes no inline cache; the image is still pushed there/);
+    assert.match(first.stderr, /=> cache: .* \(image, for the classic builder\)/);
+    for (const i of [tag, cacheRef]) await docker("rmi", "-f", i);
+    const again = await build(ctx, "-t", tag, "--cache-from", `type=registry,ref=${cacheRef}`);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /pulling cache image .* into the Engine/);
+    assert.match(again.stderr, new RegExp(`RUN echo ${nonce}-classic > /c\\n\\s*---> Using cache`));
+    assert.match(again.stderr, /COPY app\.txt \/app\.txt\n\s*---> Using cache/);
+  },
+);
+
+test(
   "--driver docker --cache-to type=local (an OCI layout), then --cache-from type=local: CACHED; type=inline needs --driver docker",
   { skip, timeout: 300_000 },
   async () => {

@@ -473,7 +473,7 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
       const repo = `${r.registry}/${r.repository}`;
       await docker.getImage(id).tag({ repo, tag: r.tag ?? "latest" });
       await pushFromEngine(docker, `${repo}:${r.tag ?? "latest"}`);
-      outputs.push(`cache: ${ref} (inline)`);
+      outputs.push(`cache: ${ref} (${cache.inline ? "inline" : "image, for the classic builder"})`);
     } catch (err) {
       if (!s.ignoreError) throw err;
       opts.reporter.info(`WARNING: cache export to ${ref} failed: ${(err as Error).message}`);
