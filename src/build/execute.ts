@@ -946,7 +946,8 @@ export class Executor {
                   await this.o.context.resolveSources(pivot ? `${pivot}/${pattern}` : pattern || ".")
                 ).map((e) => ({ e, relp: pattern, pivot }));
             } else hits = (await this.o.context.resolveSources(src)).map((e) => ({ e }));
-            if (!hits.length)
+            // a wildcard that matches nothing copies nothing (BuildKit's AllowEmptyWildcard)
+            if (!hits.length && !hasGlob(src))
               fail(
                 `${st.kind} failed: "${src}" not found in the build context (or excluded by .dockerignore)`,
               );
@@ -1056,7 +1057,8 @@ export class Executor {
                       relp: pv?.pattern,
                       pivot: pv?.pivot ?? "",
                     }));
-              if (!hits.length) fail(`${st.kind} --from=${st.from} failed: "${src}" not found`);
+              if (!hits.length && !hasGlob(src))
+                fail(`${st.kind} --from=${st.from} failed: "${src}" not found`);
               for (const { hp, relp, pivot } of hits) {
                 const stt = await lstat(hp);
                 const top = relp ?? posix.relative(view.root, hp);

@@ -159,7 +159,7 @@ COPY --from=src --parents /srv/./app/x/f /p5/
 );
 
 test(
-  "COPY --parents with ** patterns and globbed pivots (BuildKit's include-pattern semantics), context and --from",
+  "COPY --parents with ** patterns and globbed pivots (BuildKit's include-pattern semantics), context and --from; empty wildcards",
   { skip: skipPeers },
   async (t) => {
     if (skipped(t)) return;
@@ -175,6 +175,9 @@ COPY --parents s*/./a /q3/
 COPY --from=src --parents /test/a/./*/c /f1/
 COPY --from=src --parents /test/a/b*/./c/**/e /f2/
 COPY --from=src --parents /test/a/b/c*/./d/**/baz /test/a/b*/./c/**/bar /f3/
+COPY --parents ./src/**/*.rs /q3/rs/
+COPY src/*.rs src/main.go /q4/
+COPY --from=src /test/*.rs /q3/rs2/
 `,
       {
         "src/main.go": "1",
@@ -186,7 +189,8 @@ COPY --from=src --parents /test/a/b/c*/./d/**/baz /test/a/b*/./c/**/bar /f3/
       },
     );
     await chmod(join(ctx, "src/a"), 0o750);
-    const got = await tree(ctx, ["q1", "q2", "q3", "f1", "f2", "f3"]);
+    // wildcards that match nothing copy nothing and create no destination (as the Engine's BuildKit)
+    const got = await tree(ctx, ["q1", "q2", "q3", "q4", "f1", "f2", "f3"]);
     assert.deepEqual(got, [
       "f1 755 root d",
       "f1/b 755 root d",
@@ -235,6 +239,8 @@ COPY --from=src --parents /test/a/b/c*/./d/**/baz /test/a/b*/./c/**/bar /f3/
       "q3/a/b.txt 644 root f",
       "q3/a/deep 755 root d",
       "q3/a/deep/c.go 644 root f",
+      "q4 755 root d",
+      "q4/main.go 644 root f",
     ]);
     // a new file under a ** pattern is a new input of the step
     await writeFile(join(ctx, "src/a/deep/new.go"), "7");
