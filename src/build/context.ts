@@ -145,11 +145,8 @@ export class BuildContext {
 
   /** Content digest of a file entry, from the stat cache when size/mtime/inode/mode are unchanged. */
   async fileDigest(e: ContextEntry): Promise<string> {
-    if (e.digest) return e.digest;
-    const row = this.statCache.get(e.rel);
-    if (row && row[0] === e.size && row[1] === e.mtimeMs && row[2] === e.ino && row[3] === e.mode) {
-      return (e.digest = row[4]);
-    }
+    const cached = this.cachedDigest(e);
+    if (cached !== undefined) return cached;
     const h = createHash("sha256");
     if (e.size <= 4 << 20) h.update(readFileSync(join(this.root, e.rel)));
     else
@@ -166,14 +163,48 @@ export class BuildContext {
     return e.digest;
   }
 
+  /** Every entry sorted by path (made once: the entries do not change after the walk). */
+  private sortedCache?: ContextEntry[];
+  private sorted(): ContextEntry[] {
+    return (this.sortedCache ??= [...this.entries.values()].sort((a, b) =>
+      a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0,
+    ));
+  }
+
+  /** Index of the first sorted entry whose path is not less than `key` (binary search). */
+  private lowerBound(key: string): number {
+    const list = this.sorted();
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.rel < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The included entries at and under `rel` (the root is ""), sorted by path. */
   under(rel: string): ContextEntry[] {
+    const list = this.sorted();
+    if (rel === "") return [...list];
     const out: ContextEntry[] = [];
-    const prefix = rel ? rel + "/" : "";
-    for (const e of this.entries.values())
-      if (e.rel === rel || (e.rel.startsWith(prefix) && e.rel !== "")) out.push(e);
-    if (rel === "") out.push(...[]);
-    return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    const self = this.entries.get(rel);
+    if (self) out.push(self);
+    // "rel/…" are contiguous in path order, from "rel/" up to (not including) "rel0" ('0' follows
+    // '/'); "rel" itself sorts before all of them
+    const end = this.lowerBound(rel + "0");
+    for (let i = this.lowerBound(rel + "/"); i < end; i++) out.push(list[i]!);
+    return out;
+  }
+
+  /** The digest the stat cache holds for a file entry whose size, mtime, inode and mode are unchanged. */
+  private cachedDigest(e: ContextEntry): string | undefined {
+    if (e.digest) return e.digest;
+    const row = this.statCache.get(e.rel);
+    if (row && row[0] === e.size && row[1] === e.mtimeMs && row[2] === e.ino && row[3] === e.mode)
+      return (e.digest = row[4]);
+    return undefined;
   }
 
   /**
@@ -183,17 +214,32 @@ export class BuildContext {
   async digestOf(rels: string[]): Promise<string> {
     const h = createHash("sha256");
     for (const rel of rels) {
-      const list =
-        rel === "" ? [...this.entries.values()].sort((a, b) => (a.rel < b.rel ? -1 : 1)) : this.under(rel);
-      const digests = await mapLimit(list, 16, (e) =>
-        e.type === "file" ? this.fileDigest(e) : Promise.resolve(""),
-      );
-      h.update(`@${rel}\n`);
+      const list = this.under(rel);
+      // what the stat cache answers is taken at once; only the rest is read (16 files at a time)
+      const digests: string[] = new Array<string>(list.length);
+      const misses: number[] = [];
       list.forEach((e, i) => {
-        h.update(
-          `${e.rel}\0${e.type}\0${(e.mode & 0o7777).toString(8)}\0${e.linkname ?? ""}\0${digests[i]}\n`,
-        );
+        if (e.type !== "file") digests[i] = "";
+        else {
+          const d = this.cachedDigest(e);
+          if (d !== undefined) digests[i] = d;
+          else misses.push(i);
+        }
       });
+      if (misses.length)
+        await mapLimit(misses, 16, async (i) => {
+          digests[i] = await this.fileDigest(list[i]!);
+        });
+      h.update(`@${rel}\n`);
+      let chunk = "";
+      list.forEach((e, i) => {
+        chunk += `${e.rel}\0${e.type}\0${(e.mode & 0o7777).toString(8)}\0${e.linkname ?? ""}\0${digests[i]}\n`;
+        if (chunk.length > 1 << 16) {
+          h.update(chunk);
+          chunk = "";
+        }
+      });
+      if (chunk) h.update(chunk);
     }
     return "sha256:" + h.digest("hex");
   }
