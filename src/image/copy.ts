@@ -239,11 +239,16 @@ export async function copy(
     // The existence check is skipped when a mount will answer it (a mount of a blob the target
     // has succeeds) or when the source's record says the target repository does not have it.
     const check = mount.inTarget || (mount.from.length === 0 && !mount.known);
-    if (check && (await target.hasBlob(desc))) {
-      result.blobsSkipped++;
-      progress.task(desc.digest, label, desc.size).finish("exists");
-      noteOrigins(desc);
-      return;
+    if (check) {
+      if (await target.hasBlob(desc)) {
+        result.blobsSkipped++;
+        progress.task(desc.digest, label, desc.size).finish("exists");
+        noteOrigins(desc);
+        return;
+      }
+      // recorded there, but gone (deleted, garbage-collected): drop the record
+      if (mount.inTarget && targetOrigin && source.forgetBlobOrigin)
+        originWrites.push(source.forgetBlobOrigin(desc.digest, targetOrigin).catch(() => {}));
     }
     if (mount.from.length > 0) await verified;
     for (const from of mount.from) {

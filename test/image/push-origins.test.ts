@@ -168,6 +168,27 @@ test(
   },
 );
 
+test(
+  "a store without records (pulled by an older dockyard) mounts from the repository an image is tagged with",
+  { skip },
+  async () => {
+    const home = join(work, "home5");
+    const store = new LocalStore(home);
+    const client = new RegistryClient(proxy.host, { stateDir: false });
+    await copy(client.repository("move/base"), "1", store, `${proxy.host}/move/base:1`);
+    await rm(join(home, "blob-origins"), { recursive: true, force: true });
+    const img = await derivedImage(store, "app:5", "five");
+    proxy.requests.length = 0;
+    proxy.uploadedBytes = 0;
+    const progress = recorder();
+    const r = await copy(store, "app:5", client.repository("move/app5", { push: true }), "1", { progress });
+    assert.equal(r.blobsMounted, 1);
+    assert.equal(progress.finished.get(img.baseLayer.digest), "mounted from move/base");
+    assert.equal(proxy.uploadedBytes, img.uploaded);
+    client.close();
+  },
+);
+
 test("a mount the registry refuses, or opens an upload for, falls back to uploading", { skip }, async () => {
   // 1. Refused (403): upload instead; the record that misled is dropped.
   const refusing = await startAuthProxy(reg.host, { refuseMount: 403 });

@@ -158,24 +158,48 @@ export class LocalStore extends OciLayout {
   /** Records that the blobs are in `origin` now (pulled from there, or pushed there). */
   async recordBlobOrigins(digests: string[], origin: BlobOrigin): Promise<void> {
     await Promise.all(
-      digests.map(async (digest) => {
-        const now = Date.now();
-        const old = await this.readOrigins(digest);
-        const first = old[0];
-        // Already the most recent record: nothing to write (a re-push, a second pull).
-        if (first && first.registry === origin.registry && first.repository === origin.repository) return;
-        const rest = old.filter((o) => o.registry !== origin.registry || o.repository !== origin.repository);
-        const next = [{ registry: origin.registry, repository: origin.repository, at: now }, ...rest];
-        await this.writeOrigins(digest, next.slice(0, MAX_ORIGINS));
-      }),
+      digests.map((digest) =>
+        this.updateOrigins(digest, (old) => {
+          const first = old[0];
+          // Already the most recent record: nothing to write (a re-push, a second pull).
+          if (first && first.registry === origin.registry && first.repository === origin.repository)
+            return undefined;
+          const rest = old.filter(
+            (o) => o.registry !== origin.registry || o.repository !== origin.repository,
+          );
+          const entry = { registry: origin.registry, repository: origin.repository, at: Date.now() };
+          return [entry, ...rest].slice(0, MAX_ORIGINS);
+        }),
+      ),
     );
   }
 
   /** Forgets that a blob is in `origin` (the registry would not mount it from there). */
   async forgetBlobOrigin(digest: string, origin: BlobOrigin): Promise<void> {
-    const old = await this.readOrigins(digest);
-    const next = old.filter((o) => o.registry !== origin.registry || o.repository !== origin.repository);
-    if (next.length !== old.length) await this.writeOrigins(digest, next);
+    await this.updateOrigins(digest, (old) => {
+      const next = old.filter((o) => o.registry !== origin.registry || o.repository !== origin.repository);
+      return next.length !== old.length ? next : undefined;
+    });
+  }
+
+  private readonly originUpdates = new Map<string, Promise<void>>();
+
+  /** Read-modify-write of one blob's record, one at a time per blob in this process. */
+  private updateOrigins(
+    digest: string,
+    fn: (old: OriginRecord[]) => OriginRecord[] | undefined,
+  ): Promise<void> {
+    const prev = this.originUpdates.get(digest) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      const updated = fn(await this.readOrigins(digest));
+      if (updated) await this.writeOrigins(digest, updated);
+    });
+    const settled = next.catch(() => {});
+    this.originUpdates.set(digest, settled);
+    void settled.then(() => {
+      if (this.originUpdates.get(digest) === settled) this.originUpdates.delete(digest);
+    });
+    return next;
   }
 
   /** Normalizes `busybox` → `docker.io/library/busybox:latest`; digests (`@sha256:…`) stay as they are. */
