@@ -25,13 +25,8 @@ import { join, normalize, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { resolveInRoot } from "./fsutil.js";
 import { compilePattern } from "./dockerignore.js";
-import {
-  carriedXattr,
-  decodeGetfattrName,
-  getfattrDump,
-  quoteGetfattrName,
-  restoreXattrs,
-} from "./snapshot.js";
+import { runCommand } from "./helper.js";
+import { carriedXattr, decodeGetfattrName, quoteGetfattrName, restoreXattrs } from "./snapshot.js";
 
 export interface Owner {
   uid: number;
@@ -54,30 +49,58 @@ export interface CopyOpts {
  * Extended attributes of copied files and created directories (user.*, security.capability,
  * ACLs, trusted.*: what a layer carries, see carriedXattr), set on the copies as BuildKit's COPY
  * does (fsutil copies every attribute of the source). Collected during a step's copies and applied
- * in one getfattr and one setfattr run, after the owners are set (a chown drops
- * security.capability).
+ * with getfattr on exactly the copied paths and one setfattr run, after the owners are set (a
+ * chown drops security.capability).
  */
 export class XattrCopy {
-  /** The top-level sources copied (getfattr -R walks them). */
-  readonly roots = new Set<string>();
-  /** Source host path → the copy's host path. */
+  /** Source host path → the copy's host path (files and the directories the copy created). */
   readonly pairs = new Map<string, string>();
   /** Some attribute was set (the layer diff must then read them: DiffOptions.opaque). */
   applied = false;
 }
 
+/** `getfattr -d` of exactly these paths (not recursive: what was excluded is never read). */
+async function getfattrOf(paths: string[]): Promise<string> {
+  try {
+    const r = await runCommand("getfattr", [
+      "-h",
+      "--absolute-names",
+      "-d",
+      "-m",
+      "-",
+      "-e",
+      "hex",
+      "--",
+      ...paths,
+    ]);
+    return r.stdout;
+  } catch (err) {
+    const e = err as { code?: string | number; stdout?: string };
+    if (e.code === "ENOENT")
+      throw new DockyardError(
+        "UNSUPPORTED",
+        "getfattr not found: install the attr package (apt-get install attr); COPY reads the attributes of what it copies with it",
+      );
+    return e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
+  }
+}
+
 /** Copies the collected extended attributes onto the copies (and forgets them). */
 export async function flushXattrs(o: CopyOpts): Promise<void> {
   const x = o.xattrs;
-  if (!x || x.roots.size === 0) return;
-  const roots = [...x.roots];
+  if (!x || x.pairs.size === 0) return;
   const pairs = new Map(x.pairs);
-  x.roots.clear();
   x.pairs.clear();
   const dump: string[] = [];
-  for (let i = 0; i < roots.length; i += 256) {
-    // more roots ride along as operands (GNU getopt takes them among the options)
-    const out = await getfattrDump(roots[i]!, ["-d", "-m", "-", ...roots.slice(i + 1, i + 256)]);
+  const srcs = [...pairs.keys()];
+  // argument lists of at most ~96 KiB
+  for (let i = 0; i < srcs.length;) {
+    const chunk: string[] = [];
+    for (let bytes = 0; i < srcs.length && (chunk.length === 0 || bytes < 96 << 10); i++) {
+      chunk.push(srcs[i]!);
+      bytes += Buffer.byteLength(srcs[i]!) + 3;
+    }
+    const out = await getfattrOf(chunk);
     let dst: string | undefined;
     let list: string[] = [];
     const end = () => {
@@ -209,10 +232,7 @@ export async function copyEntry(
   rel = "",
   preserveOwner = false,
 ): Promise<number> {
-  if (o.xattrs) {
-    srcHost = normalize(srcHost).replace(/(.)\/+$/, "$1");
-    o.xattrs.roots.add(srcHost);
-  }
+  if (o.xattrs) srcHost = normalize(srcHost).replace(/(.)\/+$/, "$1");
   return copyEntrySync(srcHost, dstHost, o, include, rel, preserveOwner);
 }
 

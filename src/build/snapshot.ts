@@ -193,7 +193,7 @@ export function carriedXattr(name: string): boolean {
   return !name.startsWith("trusted.overlay.") && name !== "security.selinux";
 }
 
-export async function getfattrDump(root: string, args: string[]): Promise<string> {
+async function getfattrDump(root: string, args: string[]): Promise<string> {
   try {
     const r = await runCommand("getfattr", ["-R", "-h", "--absolute-names", ...args, "-e", "hex", root]);
     return r.stdout;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { diffToLayer, extractLayer } from "../../src/build/snapshot.js";
+import { copyEntry, flushXattrs, XattrCopy } from "../../src/build/copy.js";
 import { readTar } from "../../src/build/tarreader.js";
 import { parsePaxRecords } from "../../src/image/layers/tar-header.js";
 import { paxRecord } from "../../src/build/tarwriter.js";
@@ -351,3 +352,31 @@ test("xattrs: COPY from the context and COPY --from a stage keep user.* and secu
     assert.match(execFileSync("getcap", [join(out, "pingx")], { encoding: "utf8" }), /cap_net_raw[=+]ep/);
   });
 });
+
+test(
+  "xattrs: copyEntry + flushXattrs read exactly the copied paths (excluded ones never), in argument chunks",
+  { skip },
+  async () => {
+    await withDir(async (d) => {
+      const src = join(d, "src");
+      await mkdir(join(src, "skip"), { recursive: true });
+      const names: string[] = [];
+      for (let i = 0; i < 2500; i++) names.push(`file-with-a-rather-long-name-so-chunks-are-needed-${i}`);
+      for (const n of names) await writeFile(join(src, n), n);
+      await writeFile(join(src, "skip", "x"), "x");
+      execFileSync("setfattr", ["-n", "user.first", "-v", "1", join(src, names[0]!)]);
+      execFileSync("setfattr", ["-n", "user.last", "-v", "2", join(src, names.at(-1)!)]);
+      execFileSync("setfattr", ["-n", "user.dir", "-v", "d", src]);
+      const o = { root: d, xattrs: new XattrCopy() };
+      await copyEntry(src + "/", join(d, "dst"), o, (rel) => !rel.startsWith("skip"));
+      assert.equal(o.xattrs.pairs.size, 2501, "every copied file and the created directory");
+      assert.ok(![...o.xattrs.pairs.keys()].some((k) => k.includes("/skip")), "excluded paths not collected");
+      await flushXattrs(o);
+      assert.equal(o.xattrs.applied, true);
+      assert.equal(attrsOf(join(d, "dst", names[0]!))["user.first"], "0x31");
+      assert.equal(attrsOf(join(d, "dst", names.at(-1)!))["user.last"], "0x32");
+      assert.equal(attrsOf(join(d, "dst"))["user.dir"], "0x64");
+      assert.deepEqual(attrsOf(join(d, "dst", names[1]!)), {});
+    });
+  },
+);
