@@ -4,8 +4,8 @@
 //   steps/<key-hex>.json step cache: key = parent + instruction (expanded) + inputs → layer + time
 //   statcache/           context stat caches;  mounts/  RUN --mount=type=cache dirs;  tmp/
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, mkdtemp, readdir } from "node:fs/promises";
+import { createReadStream, readFileSync, statSync } from "node:fs";
+import { mkdir, rename, rm, stat, mkdtemp, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -86,11 +86,18 @@ export class BuildStore {
     return createReadStream(this.blobPath(digest));
   }
 
+  /**
+   * The step record of `key`, when its layer blob is still there. Read synchronously: a record is
+   * a few hundred bytes, and a no-change build looks up every step one after the other (each key
+   * needs the one before), where a round trip through the thread pool per file would cost more
+   * than the read.
+   */
   async getStep(key: string): Promise<StepRecord | undefined> {
     try {
-      const r = JSON.parse(await readFile(join(this.steps, hex(key) + ".json"), "utf8")) as StepRecord;
+      const r = JSON.parse(readFileSync(join(this.steps, hex(key) + ".json"), "utf8")) as StepRecord;
       if (r.v !== 1) return undefined;
-      if (r.layer && !(await this.hasBlob(r.layer.digest))) return undefined;
+      if (r.layer && !statSync(this.blobPath(r.layer.digest), { throwIfNoEntry: false })?.isFile())
+        return undefined;
       return r;
     } catch {
       return undefined;
