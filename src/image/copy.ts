@@ -171,11 +171,6 @@ export async function copy(
   /** The verify hook's verdict (see CopyOptions.verify): every commit waits for it. */
   let verified: Promise<void> | undefined;
 
-  /**
-   * Copies one blob. Resolves when the blob is written — or, while the verify hook has not
-   * resolved yet, as soon as its bytes have all arrived, with `commit` for the rest (the write
-   * waits for the verdict): the concurrency slot is not held by a finished download.
-   */
   const targetOrigin = target.origin;
   const sameOrigin = (a: BlobOrigin, b: BlobOrigin) =>
     a.registry === b.registry && a.repository === b.repository;
@@ -261,6 +256,12 @@ export async function copy(
       // A recorded origin that no longer holds it: drop the record.
       if (!source.origin || !sameOrigin(from, source.origin))
         originWrites.push(source.forgetBlobOrigin?.(desc.digest, from).catch(() => {}) ?? Promise.resolve());
+    }
+    // Not mounted, not checked, and no record says it is absent (a registry source): check now.
+    if (!check && !mount.known && (await target.hasBlob(desc))) {
+      result.blobsSkipped++;
+      progress.task(desc.digest, label, desc.size).finish("exists");
+      return;
     }
     const task = progress.task(desc.digest, label, desc.size);
     for (let attempt = 1; ; attempt++) {

@@ -636,6 +636,12 @@ export class RegistryRepository implements ImageSource, ImageTarget {
       follow: true,
     });
     res.body.resume();
+    const pending = this.pendingUploads.get(desc.digest);
+    if (res.status === 200 && pending) {
+      // a mount attempt opened an upload session that is not needed now
+      this.pendingUploads.delete(desc.digest);
+      await this.cancelUpload(pending);
+    }
     return res.status === 200;
   }
 
