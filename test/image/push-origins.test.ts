@@ -243,6 +243,42 @@ test("a mount the registry refuses, or opens an upload for, falls back to upload
   client.close();
 });
 
+test(
+  "with token auth a push from the store mounts and uploads; parallel requests share tokens",
+  { skip },
+  async () => {
+    const auth = await startAuthProxy(reg.host, { user: "alice", password: "s3cret" });
+    try {
+      const store = new LocalStore(join(work, "home6"));
+      const creds = { username: "alice", password: "s3cret" };
+      const client = new RegistryClient(auth.host, {
+        stateDir: join(work, "registries6"),
+        credentials: creds,
+      });
+      await copy(client.repository("move/base"), "1", store, `${auth.host}/move/base:1`);
+      const img = await derivedImage(store, "app:6", "six");
+      client.close();
+      // a new client (a new command) that knows the scheme: no probe, the 401s come on the blobs
+      const pusher = new RegistryClient(auth.host, {
+        stateDir: join(work, "registries6"),
+        credentials: creds,
+      });
+      auth.tokensIssued = 0;
+      auth.requests.length = 0;
+      const r = await copy(store, "app:6", pusher.repository("move/app6", { push: true }), "1");
+      assert.equal(r.blobsMounted, 1);
+      assert.equal(r.blobsCopied, 2);
+      assert.ok(!auth.requests.includes("GET /v2/"), auth.requests.join("\n"));
+      // two scope sets (push; push + pull of move/base for the mount): two tokens, however many requests
+      assert.equal(auth.tokensIssued, 2, auth.requests.join("\n"));
+      assert.equal((await pusher.repository("move/app6").resolve("1")).digest, img.desc.digest);
+      pusher.close();
+    } finally {
+      await auth.close();
+    }
+  },
+);
+
 test("the builder's pull of a FROM image records where its blobs came from", { skip }, async () => {
   const store = new LocalStore(join(work, "home4"));
   const resolver = new StoreResolver({ store });

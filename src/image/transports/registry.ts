@@ -488,8 +488,11 @@ export class RegistryClient {
         res.body.resume();
         const ch = this.challenge;
         if (ch && (ch !== before || ch.scheme === "bearer")) {
-          // A new challenge, or our token lacked the scope: forget cached tokens for it and retry.
-          this.tokens.delete([...spec.scopes].sort().join(" "));
+          // A new challenge, or our token lacked the scope: forget the token we sent and retry
+          // (not one a parallel request fetched meanwhile, for a request sent without one).
+          const key = [...spec.scopes].sort().join(" ");
+          const cached = this.tokens.get(key);
+          if (cached && auth === `Bearer ${cached.token}`) this.tokens.delete(key);
           if (ch.scheme === "bearer" && ch.params.scope && !spec.scopes.includes(ch.params.scope))
             spec = { ...spec, scopes: [...spec.scopes, ch.params.scope] };
           attempt--;
