@@ -238,6 +238,11 @@ const pushCmd: Command = {
 Pushes NAME from the local store to the registry NAME names (like 'docker push'), or to
 DESTINATION (a docker:// reference or any transport).
 
+Like docker, the store remembers where each blob came from ($DOCKYARD_HOME/blob-origins: the
+repositories it was pulled from or pushed to): a blob another repository of the destination's
+registry holds is mounted from there (one request, no bytes; progress says "mounted from …"),
+and one no record places in the destination repository is uploaded without an existence check.
+
 Examples:
   dockyard push localhost:5000/app:1
   dockyard push app:1 docker://localhost:5000/team/app:1`,
