@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { canonicalize } from "../../src/trust/tuf/canonical.js";
 import { createHash } from "node:crypto";
 import { keyId } from "../../src/trust/tuf/keys.js";
+import { DAY, expiryIn } from "../../src/trust/tuf/metadata.js";
 
 test("canonical JSON: sorted keys, no whitespace, integers, only quote and backslash escaped", () => {
   assert.equal(
@@ -25,4 +26,12 @@ test("key ids are notary's: sha256 of the canonical key with private null", () =
     .update('{"keytype":"ecdsa","keyval":{"private":null,"public":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"}}')
     .digest("hex");
   assert.equal(keyId(k), want);
+});
+
+test("expiries are whole seconds: Go (notary-server) re-encodes them byte for byte", () => {
+  // Go's time format drops a fraction's trailing zeros (.120 → .12): a re-encoded role would
+  // differ from the signed bytes, and notary-server's snapshot would name bytes it does not hold
+  for (const ms of [0, 120, 100, 999, 1])
+    assert.equal(expiryIn(0, Date.UTC(2027, 11, 1, 14, 20, 1, ms)), "2027-12-01T14:20:01Z");
+  assert.equal(expiryIn(DAY, Date.UTC(2027, 11, 1, 14, 20, 1, 500)), "2027-12-02T14:20:01Z");
 });

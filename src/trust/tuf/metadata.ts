@@ -258,8 +258,14 @@ export function signDocument(signed: AnySigned, signers: Signer[]): Uint8Array {
 }
 
 /** Go's time.Time JSON form, as Notary writes expiry dates. */
+/**
+ * An expiry in whole seconds ("2027-12-01T14:20:01Z"). notary-server re-encodes the roles it
+ * parses with Go's time format, which drops trailing zeros of the fraction: a millisecond like
+ * .120 came back as .12, so the snapshot it generated named targets bytes it did not hold (one
+ * byte shorter), and clients failed to fetch them — about one signing in ten.
+ */
 export function expiryIn(ms: number, now = Date.now()): string {
-  return new Date(now + ms).toISOString();
+  return new Date(Math.floor((now + ms) / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
 export const DAY = 24 * 3600 * 1000;
