@@ -143,7 +143,9 @@ export class LocalStore extends OciLayout {
       scans.push(walk(d.digest, 0).then(() => void images.push({ repository, blobs })));
     }
     await Promise.all(scans);
-    images.sort((a, b) => a.blobs.length - b.blobs.length || a.repository.localeCompare(b.repository));
+    // plain code-point order: the first localeCompare loads ICU's collator, ~8 ms of a push
+    const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    images.sort((a, b) => a.blobs.length - b.blobs.length || byName(a.repository, b.repository));
     const out = new Map<string, BlobOrigin[]>();
     for (const img of images)
       for (const b of img.blobs) {
