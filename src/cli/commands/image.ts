@@ -11,7 +11,6 @@ import type { ImageTarget } from "../../image/transports/types.js";
 import { parsePlatform, formatPlatform } from "../../image/platform.js";
 import { familiarReference, formatReference, parseReference } from "../../image/reference.js";
 import { isIndex, parseManifest, type ImageConfig } from "../../image/manifest.js";
-import { exportImage, importTarball, resolveImage } from "../../image/rootfs.js";
 import {
   closeRegistryClients,
   formatTransport,
@@ -25,7 +24,12 @@ import {
   type OpenOptions,
   type TransportSpec,
 } from "../../image/transports/index.js";
-import { ArchiveSource } from "../../image/transports/archive.js";
+import type { ArchiveSource } from "../../image/transports/archive.js";
+
+// rootfs (flattening, tarballs) and archives load with the commands that use them: push, pull,
+// copy and tag start without tar-stream, zlib or child_process
+const rootfs = () => import("../../image/rootfs.js");
+const archives = () => import("../../image/transports/archive.js");
 import { createProgress, formatBytes, type Progress } from "../../util/progress.js";
 import { tempPathFor } from "../../util/fs.js";
 import { SIGN_FLAG, VERIFY_FLAG, verifiedTransfer } from "../../trust/cli-hooks.js";
@@ -432,7 +436,7 @@ Examples:
         const topBytes = await source.fetchManifest(top);
         const topParsed = parseManifest(topBytes, top.mediaType);
         const p = str(args, "platform");
-        const img = await resolveImage(source, ref, p ? parsePlatform(p) : undefined);
+        const img = await (await rootfs()).resolveImage(source, ref, p ? parsePlatform(p) : undefined);
         if (args.flags.config === true) {
           io.stdout.write(img.configBytes);
           return ExitCode.ok;
@@ -701,6 +705,7 @@ Examples:
     const progress = progressFor(args, io);
     return finish(progress, async () => {
       const input = file && file !== "-" ? undefined : (io.stdin as unknown as Readable);
+      const { ArchiveSource } = await archives();
       let source: ArchiveSource;
       try {
         source = await ArchiveSource.open("docker-archive", file, input);
@@ -818,6 +823,7 @@ Examples:
         const p = str(args, "platform");
         const task = progress.task("export", `export ${name}`);
         let r: { entries: number; layers: number } | undefined;
+        const { exportImage } = await rootfs();
         await atomicOutput(str(args, "output"), io, async (out) => {
           r = await exportImage(source, ref, out, p ? { platform: parsePlatform(p) } : {});
         });
@@ -868,6 +874,7 @@ Examples:
     const { target, ref } = await openTarget(spec, {});
     const p = str(args, "platform");
     const changes = (args.flags.change as string[] | undefined) ?? [];
+    const { importTarball } = await rootfs();
     const r = await guardedTarget(target, () =>
       importTarball(input, target, ref, {
         changes,
