@@ -6,7 +6,6 @@ import { promisify } from "node:util";
 import {
   chmodSync,
   closeSync,
-  createWriteStream,
   readFileSync,
   lchownSync,
   linkSync,
@@ -24,7 +23,7 @@ import {
 } from "node:fs";
 import { TarWriter } from "./tarwriter.js";
 import { readTar } from "./tarreader.js";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
@@ -285,8 +284,13 @@ export async function diffToLayer(
 
   const gzip = createGzip({ level: opts.gzipLevel ?? gzipLevel(), chunkSize: 256 * 1024 });
   const gz = new HashCount();
-  const done = pipeline(gzip, gz, createWriteStream(outPath));
+  // the blob is on disk (fsynced) before a step record can name it: a crash must not leave a
+  // cached step whose layer is a truncated file
+  const out = await open(outPath, "w", 0o644);
+  const done = pipeline(gzip, gz, out.createWriteStream({ autoClose: false })).then(() => out.sync());
   done.catch(() => {});
+  const closed = done.finally(() => out.close().catch(() => {}));
+  closed.catch(() => {});
   const tw = new TarWriter(gzip);
   const buf = Buffer.allocUnsafe(1 << 20);
 
@@ -371,10 +375,10 @@ export async function diffToLayer(
     gzip.end();
   } catch (err) {
     gzip.destroy(err as Error);
-    await done.catch(() => {});
+    await closed.catch(() => {});
     throw err;
   }
-  await done;
+  await closed;
   return {
     diffID: tw.digester.digest(),
     uncompressedSize: tw.digester.size,

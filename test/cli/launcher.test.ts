@@ -61,9 +61,13 @@ test("a code cache is written per command word, reused, and replaced when V8 rej
     assert.equal(run(["lint", "--help"], env).code, 0);
     assert.equal(statSync(cache).mtimeMs, written.mtimeMs);
 
+    // caches of an older bundle (or another Node) are removed when a cache is written
+    const stale = join(dir, `${process.version}-${process.arch}-1-1-lint.bin`);
+    writeFileSync(stale, "old");
     // another command gets its own file
     assert.equal(run(["build", "--help"], env).code, 0);
     assert.equal(readdirSync(dir).filter((f) => f.endsWith("-build.bin")).length, 1);
+    assert.ok(!readdirSync(dir).includes(stale.split("/").pop()!), "the stale cache was not removed");
 
     // garbage is rejected by V8, the command still works, and the cache is written again
     writeFileSync(cache, Buffer.alloc(4096, 7));
