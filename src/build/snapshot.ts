@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import {
   chmodSync,
   closeSync,
+  createWriteStream,
   readFileSync,
   lchownSync,
   linkSync,
@@ -286,11 +287,8 @@ export async function diffToLayer(
   const gz = new HashCount();
   // the blob is on disk (fsynced) before a step record can name it: a crash must not leave a
   // cached step whose layer is a truncated file
-  const out = await open(outPath, "w", 0o644);
-  const done = pipeline(gzip, gz, out.createWriteStream({ autoClose: false })).then(() => out.sync());
+  const done = pipeline(gzip, gz, createWriteStream(outPath));
   done.catch(() => {});
-  const closed = done.finally(() => out.close().catch(() => {}));
-  closed.catch(() => {});
   const tw = new TarWriter(gzip);
   const buf = Buffer.allocUnsafe(1 << 20);
 
@@ -375,10 +373,16 @@ export async function diffToLayer(
     gzip.end();
   } catch (err) {
     gzip.destroy(err as Error);
-    await closed.catch(() => {});
+    await done.catch(() => {});
     throw err;
   }
-  await closed;
+  await done;
+  const fh = await open(outPath, "r+");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   return {
     diffID: tw.digester.digest(),
     uncompressedSize: tw.digester.size,

@@ -1,4 +1,5 @@
-import { open, rename, mkdir, rm, type FileHandle } from "node:fs/promises";
+import { open, rename, mkdir, rm } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join, basename } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -60,19 +61,23 @@ export async function atomicWriteStream(
 ): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
-  // The temp file is opened before any byte flows: a write stream opens lazily, so a source that
-  // fails at once could reject before the open and leave the file created after our cleanup.
-  let fh: FileHandle | undefined;
+  // The temp file exists before any byte flows, and the stream opens it without O_CREAT: a write
+  // stream opens lazily, so a source that failed at once could reject before that open, and an
+  // O_CREAT open would then recreate the file after our cleanup. (A FileHandle's stream with
+  // autoClose: false has no lazy open, but its pipeline never settles behind a Transform.)
   try {
-    fh = await open(tmp, "w", 0o644);
-    await pipeline(source as Readable, fh.createWriteStream({ autoClose: false }));
-    if (opts.fsync !== false) await fh.sync();
-    const done = fh;
-    fh = undefined;
-    await done.close();
+    await (await open(tmp, "w", 0o644)).close();
+    await pipeline(source as Readable, createWriteStream(tmp, { flags: "r+" }));
+    if (opts.fsync !== false) {
+      const fh = await open(tmp, "r+");
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
     await rename(tmp, target);
   } catch (err) {
-    await fh?.close().catch(() => {});
     await rm(tmp, { force: true });
     throw err;
   }

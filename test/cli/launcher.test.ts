@@ -130,3 +130,22 @@ test("a bundle older than the compiled modules is not used", () => {
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test("a command that stops before it finishes (its promise never settles) exits 70, not 0", () => {
+  const work = mkdtempSync(join(tmpdir(), "dockyard-launcher-"));
+  try {
+    mkdirSync(join(work, "bin"));
+    mkdirSync(join(work, "dist"));
+    copyFileSync(BIN, join(work, "bin", "dockyard"));
+    copyFileSync(join(REPO_ROOT, "bin", "package.json"), join(work, "bin", "package.json"));
+    writeFileSync(join(work, "dist", "dockyard.cjs"), "exports.main = () => new Promise(() => {});");
+    const r = spawnSync(process.execPath, [join(work, "bin", "dockyard"), "build"], {
+      env: { ...process.env, DOCKYARD_COMPILE_CACHE: "0" },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 70);
+    assert.match(r.stderr, /stopped before it finished/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
