@@ -25,8 +25,7 @@ import { join, normalize, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { resolveInRoot } from "./fsutil.js";
 import { compilePattern } from "./dockerignore.js";
-import { runCommand } from "./helper.js";
-import { carriedXattr, decodeGetfattrName, quoteGetfattrName, restoreXattrs } from "./snapshot.js";
+import { carriedXattr, decodeGetfattrName, getfattr, quoteGetfattrName, restoreXattrs } from "./snapshot.js";
 
 export interface Owner {
   uid: number;
@@ -60,29 +59,8 @@ export class XattrCopy {
 }
 
 /** `getfattr -d` of exactly these paths (not recursive: what was excluded is never read). */
-async function getfattrOf(paths: string[]): Promise<string> {
-  try {
-    const r = await runCommand("getfattr", [
-      "-h",
-      "--absolute-names",
-      "-d",
-      "-m",
-      "-",
-      "-e",
-      "hex",
-      "--",
-      ...paths,
-    ]);
-    return r.stdout;
-  } catch (err) {
-    const e = err as { code?: string | number; stdout?: string };
-    if (e.code === "ENOENT")
-      throw new DockyardError(
-        "UNSUPPORTED",
-        "getfattr not found: install the attr package (apt-get install attr); COPY reads the attributes of what it copies with it",
-      );
-    return e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
-  }
+function getfattrOf(paths: string[]): Promise<string> {
+  return getfattr(["-d", "-m", "-", "--", ...paths]);
 }
 
 /** Copies the collected extended attributes onto the copies (and forgets them). */

@@ -193,19 +193,23 @@ export function carriedXattr(name: string): boolean {
   return !name.startsWith("trusted.overlay.") && name !== "security.selinux";
 }
 
-async function getfattrDump(root: string, args: string[]): Promise<string> {
+/** Runs getfattr (hex values, no dereferencing) with `args`; its dump, empty attributes included. */
+export async function getfattr(args: string[]): Promise<string> {
   try {
-    const r = await runCommand("getfattr", ["-R", "-h", "--absolute-names", ...args, "-e", "hex", root]);
-    return r.stdout;
+    return (await runCommand("getfattr", ["-h", "--absolute-names", "-e", "hex", ...args])).stdout;
   } catch (err) {
     const e = err as { code?: string | number; stdout?: string };
     if (e.code === "ENOENT")
       throw new DockyardError(
         "UNSUPPORTED",
-        "getfattr not found: install the attr package (apt-get install attr); it reads overlayfs opaque-directory markers and file attributes",
+        "getfattr not found: install the attr package (apt-get install attr); builds read file attributes and overlayfs opaque-directory markers with it",
       );
     return e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
   }
+}
+
+async function getfattrDump(root: string, args: string[]): Promise<string> {
+  return getfattr(["-R", ...args, root]);
 }
 
 /** Reads every extended attribute under `root` in one getfattr run. */
