@@ -7,9 +7,8 @@ import assert from "node:assert/strict";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
-import { spawn } from "node:child_process";
+import { startServer } from "../registry/helpers.js";
 import {
-  freePort,
   startDockyardRegistry,
   startReferenceRegistry,
   type RunningRegistry,
@@ -229,31 +228,13 @@ test(
       `printf s3cret | "${BIN}" registry htpasswd --cost 4 ci`,
     ]);
     await writeFile(join(dir, "htpasswd"), line);
-    const port = await freePort();
-    const proc = spawn(
-      BIN,
-      [
-        "registry",
-        "serve",
-        "--listen",
-        `127.0.0.1:${port}`,
-        "--data",
-        join(dir, "data"),
-        "--log-level",
-        "error",
-      ],
-      {
-        stdio: "ignore",
-        env: { ...process.env, DOCKYARD_HOME: join(dir, "home"), DOCKYARD_HTPASSWD: join(dir, "htpasswd") },
-      },
-    );
+    const srv = await startServer({
+      data: join(dir, "data"),
+      args: ["--no-access-log"],
+      env: { DOCKYARD_HOME: join(dir, "home"), DOCKYARD_HTPASSWD: join(dir, "htpasswd") },
+    });
+    const port = srv.port;
     try {
-      for (let i = 0; ; i++) {
-        const r = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => undefined);
-        if (r?.status === 401) break;
-        if (i > 100) assert.fail("the registry did not start");
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const host = `127.0.0.1:${port}`;
       const cacheRef = `${host}/secure/cache:1`;
       const withCreds = join(dir, "docker");
@@ -298,8 +279,7 @@ test(
       assert.equal(anonymous.code, 0, anonymous.stderr);
       assert.match(anonymous.stderr, /WARNING: cache import from .* failed/);
     } finally {
-      proc.kill("SIGTERM");
-      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once("exit", r)));
+      await srv.stop();
     }
   },
 );
