@@ -7,5 +7,6 @@ export * from "./platform.js";
 export * from "./reference.js";
 export * from "./copy.js";
 export * from "./transports/index.js";
+export * from "./transports/archive.js";
 export * from "./rootfs.js";
 export * as layers from "./layers/index.js";

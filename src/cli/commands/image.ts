@@ -26,13 +26,14 @@ import {
 } from "../../image/transports/index.js";
 import type { ArchiveSource } from "../../image/transports/archive.js";
 
+import { createProgress, formatBytes, type Progress } from "../../util/progress.js";
+import { tempPathFor } from "../../util/fs.js";
+import { SIGN_FLAG, VERIFY_FLAG, verifiedTransfer } from "../../trust/cli-hooks.js";
+
 // rootfs (flattening, tarballs) and archives load with the commands that use them: push, pull,
 // copy and tag start without tar-stream, zlib or child_process
 const rootfs = () => import("../../image/rootfs.js");
 const archives = () => import("../../image/transports/archive.js");
-import { createProgress, formatBytes, type Progress } from "../../util/progress.js";
-import { tempPathFor } from "../../util/fs.js";
-import { SIGN_FLAG, VERIFY_FLAG, verifiedTransfer } from "../../trust/cli-hooks.js";
 
 const progressFlag: FlagSpec = {
   name: "progress",

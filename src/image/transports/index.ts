@@ -11,7 +11,6 @@ export * from "./auth.js";
 export * from "./registry.js";
 export * from "./oci-layout.js";
 export * from "./store.js";
-export * from "./archive.js";
 
 export type TransportKind = "docker" | "oci" | "oci-archive" | "docker-archive" | "docker-daemon" | "store";
 
