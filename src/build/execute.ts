@@ -587,9 +587,15 @@ export class Executor {
           } else await m.release();
         } catch (err) {
           if (unmounting) {
-            await unmounting.catch(() => {});
-            await rm(m.dir, { recursive: true, force: true }).catch(() => {});
-          } else await m.release();
+            // still mounted when the unmount failed: then m.dir is left, never deleted through it
+            if (
+              await unmounting.then(
+                () => true,
+                () => false,
+              )
+            )
+              await rm(m.dir, { recursive: true, force: true }).catch(() => {});
+          } else await m.release().catch(() => {});
           throw err;
         }
         rec = { v: 1, layer, created };

@@ -53,7 +53,9 @@ function fail(why: string): void {
   broken = true;
   const waiting = [...pending.values()];
   pending.clear();
-  for (const p of waiting) p.reject(new Error(`${p.label}: the helper shell ${why}`));
+  // not an exit status: callers that accept some statuses (getfattr's 1) must not take this as one
+  for (const p of waiting)
+    p.reject(new HelperCommandError(`${p.label}: the helper shell ${why}`, "EHELPER", "", ""));
   shell = undefined;
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 }

@@ -45,7 +45,11 @@ export interface Mounted {
   merged: string;
   upper: string;
   dir: string;
-  /** Unmounts; with `keepUpper` the upper dir is left for the caller to move; everything else is removed. */
+  /**
+   * Unmounts; with `keepUpper` the upper dir is left for the caller to move; everything else is
+   * removed. Rejects when the overlay could not be unmounted (it is then left, and nothing under
+   * `dir` may be deleted: that would delete through the mount).
+   */
   release(opts?: { keepUpper?: boolean }): Promise<void>;
 }
 
@@ -96,7 +100,8 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
       // a mount(8) still running would mount after we looked (and outlive us): wait for it first
       await mounting?.catch(() => {});
       // the mount may have completed after a signal arrived: look, do not trust the flag alone
-      if ((mounted || isMounted(merged)) && !(await umount(merged))) return;
+      if ((mounted || isMounted(merged)) && !(await umount(merged)))
+        throw new DockyardError("INTERNAL", `cannot unmount ${merged}: left mounted`);
       mounted = false;
       if (keepUpper) {
         await Promise.all([work, merged, empty].map((d) => rm(d, { recursive: true, force: true })));
@@ -204,7 +209,10 @@ export async function getfattr(args: string[]): Promise<string> {
         "UNSUPPORTED",
         "getfattr not found: install the attr package (apt-get install attr); builds read file attributes and overlayfs opaque-directory markers with it",
       );
-    return e.stdout ?? ""; // exit 1 when some files lack the attribute: normal
+    // exit 1 when some files lack the attribute: normal; anything else (the helper shell died
+    // under it) would silently drop attributes and opaque markers from the layer
+    if (typeof e.code !== "number") throw err;
+    return e.stdout ?? "";
   }
 }
 

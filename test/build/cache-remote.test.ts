@@ -8,11 +8,7 @@ import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
 import { startServer } from "../registry/helpers.js";
-import {
-  startDockyardRegistry,
-  startReferenceRegistry,
-  type RunningRegistry,
-} from "../image/helpers.js";
+import { startDockyardRegistry, startReferenceRegistry, type RunningRegistry } from "../image/helpers.js";
 import {
   BIN,
   dockyard,
