@@ -284,9 +284,10 @@ export async function copy(
           await write;
           return;
         }
-        // All bytes in (network errors, the retryable ones, can no longer happen): the slot goes.
+        // A local target with all bytes in can no longer fail retryably: the slot goes. A registry
+        // target still waits for its PUT's answer, which may be a network error worth a retry.
         const downloaded = new Promise<"downloaded">((r) => raw.once("end", () => r("downloaded")));
-        if ((await Promise.race([write, downloaded])) === "downloaded") {
+        if (!target.origin && (await Promise.race([write, downloaded])) === "downloaded") {
           const commit = write.catch((err: unknown) => {
             task.fail((err as Error).message);
             throw err;
@@ -294,6 +295,7 @@ export async function copy(
           commit.catch(() => {}); // the caller awaits `commit`; this only marks it handled
           return { commit };
         }
+        await write;
         return;
       } catch (err) {
         const retryable = isDockyardError(err, "NETWORK") && !target.sequential;

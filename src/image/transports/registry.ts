@@ -676,7 +676,13 @@ export class RegistryRepository implements ImageSource, ImageTarget {
       return false;
     }
     res.body.resume();
-    if (res.status === 201) return true;
+    if (res.status === 201) {
+      // mounted: a session an earlier candidate's 202 opened is of no further use
+      const earlier = this.pendingUploads.get(desc.digest);
+      this.pendingUploads.delete(desc.digest);
+      if (earlier) await this.cancelUpload(earlier);
+      return true;
+    }
     // Not mounted: the registry opened an upload session instead; use it for the upload (and
     // cancel one an earlier attempt opened).
     const loc = res.headers.location;
