@@ -47,7 +47,12 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   });
   checking.catch(() => {}); // awaited below; no unhandled rejection while the context loads
   const reportChecks = async () => {
-    const checks = await checking;
+    // the checks advise: a fault in them must not stop a build (with --check it is the answer)
+    const checks = await checking.catch((err: unknown) => {
+      if (opts.check) throw err;
+      opts.reporter.info(`WARNING: the build checks could not run: ${(err as Error).message}`);
+      return { findings: [], fail: false } as Awaited<typeof checking>;
+    });
     for (const f of checks.findings)
       opts.reporter.info(`WARNING: ${f.code}: ${f.message} (${f.file}:${f.line})${f.url ? ` ${f.url}` : ""}`);
     return checks;
