@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join, basename } from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { Readable } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 
 /** A temp path beside `target`, so the final rename stays on one filesystem. */
 export function tempPathFor(target: string): string {
@@ -53,11 +53,14 @@ export async function atomicWriteFile(
   if (fsync) await fsyncDir(dirname(target));
 }
 
-/** Streams into `target` atomically; on any error the temp file is removed and `target` is untouched. */
+/**
+ * Streams into `target` atomically (through `through`, e.g. a verifier); on any error the temp file
+ * is removed and `target` is untouched.
+ */
 export async function atomicWriteStream(
   target: string,
   source: Readable | NodeJS.ReadableStream,
-  opts: { fsync?: boolean } = {},
+  opts: { fsync?: boolean; through?: Transform[] } = {},
 ): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
@@ -67,7 +70,7 @@ export async function atomicWriteStream(
   // autoClose: false has no lazy open, but its pipeline never settles behind a Transform.)
   try {
     await (await open(tmp, "w", 0o644)).close();
-    await pipeline(source as Readable, createWriteStream(tmp, { flags: "r+" }));
+    await pipeline([source as Readable, ...(opts.through ?? []), createWriteStream(tmp, { flags: "r+" })]);
     if (opts.fsync !== false) {
       const fh = await open(tmp, "r+");
       try {

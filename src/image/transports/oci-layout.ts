@@ -1,13 +1,12 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { mkdir, open, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DockyardError } from "../errors.js";
 import { digestOf, parseDigest, VerifyingStream, type Digest } from "../digest.js";
 import { MediaType } from "../media-types.js";
 import { parseManifest, type Descriptor, type ImageIndex } from "../manifest.js";
-import { atomicWriteFile, tempPathFor } from "../../util/fs.js";
+import { atomicWriteFile, atomicWriteStream } from "../../util/fs.js";
 import type { ImageSource, ImageTarget, WriteManifestOptions } from "./types.js";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";
@@ -271,24 +270,5 @@ export async function writeVerified(
   desc: Descriptor,
   fsync = false,
 ): Promise<void> {
-  const tmp = tempPathFor(path);
-  try {
-    await pipeline(
-      data,
-      new VerifyingStream(desc.digest, desc.size),
-      createWriteStream(tmp, { mode: 0o644 }),
-    );
-    if (fsync) {
-      const fh = await open(tmp, "r+");
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await atomicWriteStream(path, data, { fsync, through: [new VerifyingStream(desc.digest, desc.size)] });
 }
