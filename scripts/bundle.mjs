@@ -14,13 +14,15 @@ const external = [
   "tweetnacl",
 ];
 import { build } from "esbuild";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outfile = join(root, "dist/dockyard.cjs");
 await build({
   entryPoints: [join(root, "dist/src/cli/main.js")],
-  outfile: join(root, "dist/dockyard.cjs"),
+  outfile,
   bundle: true,
   format: "cjs",
   platform: "node",
@@ -32,5 +34,20 @@ await build({
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   legalComments: "none",
+  // the bundle is read as latin1, ~3 ms quicker than decoding UTF-8: it must be pure ASCII. esbuild
+  // escapes strings and names, not comments (replaced below) nor regexp literals (write \u escapes)
+  charset: "ascii",
   logLevel: "warning",
 });
+// eslint-disable-next-line no-control-regex
+const nonAscii = /[^\x00-\x7f]/;
+const lines = readFileSync(outfile, "utf8").split("\n");
+let changed = false;
+lines.forEach((line, i) => {
+  if (!nonAscii.test(line)) return;
+  if (!/^\s*(\/\/|\/\*|\*)/.test(line))
+    throw new Error(`dist/dockyard.cjs:${i + 1}: a character beyond ASCII outside a comment: ${line.trim()}`);
+  lines[i] = line.replace(new RegExp(nonAscii, "g"), "?");
+  changed = true;
+});
+if (changed) writeFileSync(outfile, lines.join("\n"));

@@ -231,7 +231,7 @@ function kvps(args: string[], name: string): KeyValue[] {
 function parseDuration(s: string, flag: string): number {
   if (s === "") return 0;
   // Go's time.ParseDuration
-  const re = /^([+-])?((?:\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/;
+  const re = /^([+-])?((?:\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
   if (s === "0") return 0;
   if (!re.test(s)) throw new InstructionError(`time: invalid duration ${JSON.stringify(s)}`);
   const unit: Record<string, number> = {
@@ -246,7 +246,7 @@ function parseDuration(s: string, flag: string): number {
   };
   let total = 0;
   const neg = s.startsWith("-");
-  for (const m of s.replace(/^[+-]/, "").matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+  for (const m of s.replace(/^[+-]/, "").matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
     total += Number(m[1]) * unit[m[2]];
   }
   if (neg) total = -total;

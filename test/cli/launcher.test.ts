@@ -39,6 +39,15 @@ test("the bundle is the whole CLI in one script, with no module of ours left out
   // a vm.Script compiled from cached data has no dynamic-import hook: import() must not remain
   assert.doesNotMatch(text, /\bimport\(/);
   assert.match(text, /exports.*\bmain\b/s);
+  // bin/dockyard reads it as latin1: one non-ASCII byte would garble what it stands in
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(text, /[^\x00-\x7f]/, "the bundle is pure ASCII");
+});
+
+test("text beyond ASCII in the CLI's own strings comes out as UTF-8", () => {
+  const r = run(["lint", "--help"], {});
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /lint \[flags\] FILE… \(- for stdin\)/);
 });
 
 test("a code cache is written per command word, reused, and replaced when V8 rejects it", () => {

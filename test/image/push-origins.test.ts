@@ -189,6 +189,39 @@ test(
   },
 );
 
+test(
+  "in a store that records origins, an image's tag is no hint: a built image is not mounted from the repository it is named after",
+  { skip },
+  async () => {
+    const store = new LocalStore(join(work, "home7"));
+    const client = new RegistryClient(proxy.host, { stateDir: false });
+    await copy(client.repository("move/base"), "1", store, `${proxy.host}/move/base:1`);
+    // built here and tagged for the registry, never pushed there (as `build -t host/app:1`)
+    const img = await derivedImage(store, `${proxy.host}/move/built:1`, "seven");
+    proxy.requests.length = 0;
+    const progress = recorder();
+    const r = await copy(
+      store,
+      `${proxy.host}/move/built:1`,
+      client.repository("move/app7", { push: true }),
+      "1",
+      {
+        progress,
+      },
+    );
+    assert.equal(r.blobsMounted, 1, "the base layer, from where it was pulled");
+    assert.equal(progress.finished.get(img.baseLayer.digest), "mounted from move/base");
+    assert.equal(r.blobsCopied, 2);
+    assert.ok(
+      !proxy.requests.some((q) => q.includes("from=move%2Fbuilt")),
+      `no mount from the tag's repository:\n${proxy.requests.join("\n")}`,
+    );
+    // one POST per blob (the base's mount; the others' upload sessions) + 2 PUTs + the manifest
+    assert.equal(proxy.requests.length, 6, proxy.requests.join("\n"));
+    client.close();
+  },
+);
+
 test("a mount the registry refuses, or opens an upload for, falls back to uploading", { skip }, async () => {
   // 1. Refused (403): upload instead; the record that misled is dropped.
   const refusing = await startAuthProxy(reg.host, { refuseMount: 403 });

@@ -162,6 +162,16 @@ const OCI_CODE: Record<string, ErrorCode> = {
   TOOMANYREQUESTS: "NETWORK",
 };
 
+/** DOCKYARD_TIMING=1: each HTTP exchange's start (ms since the process began) and duration on stderr. */
+const TIMING = process.env.DOCKYARD_TIMING === "1";
+
+function timingLine(started: number, what: string): void {
+  const took = performance.now() - started;
+  process.stderr.write(
+    `[timing] http at ${started.toFixed(1)}ms took ${took.toFixed(1)}ms: ${what.slice(0, 120)}\n`,
+  );
+}
+
 /**
  * A client for one registry host (Docker Registry HTTP API v2 / OCI distribution): keep-alive
  * connections, Docker token auth (WWW-Authenticate Bearer → token endpoint) and basic auth,
@@ -321,6 +331,7 @@ export class RegistryClient {
     headers: Record<string, string>,
     body: Buffer | Readable | undefined,
   ): Promise<HttpResponse> {
+    const started = TIMING ? performance.now() : 0;
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = mod.request(url, {
         method,
@@ -332,7 +343,10 @@ export class RegistryClient {
         req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
       );
       req.on("error", reject);
-      req.on("response", (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+      req.on("response", (res) => {
+        if (TIMING) timingLine(started, `${res.statusCode} ${method} ${url.pathname}${url.search}`);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else {
@@ -537,6 +551,8 @@ export class RegistryRepository implements ImageSource, ImageTarget {
   readonly acceptsIndex = true;
   private readonly scopes: string[];
   private readonly pendingUploads = new Map<string, string>();
+  /** Cancels of upload sessions no longer needed: off the blob's path, awaited by writeManifest. */
+  private readonly cancels = new Set<Promise<void>>();
   /** Source repositories the registry refused a mount from (401/403/404…): not asked again. */
   private readonly refusedMounts = new Set<string>();
 
@@ -643,7 +659,7 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     if (res.status === 200 && pending) {
       // a mount attempt opened an upload session that is not needed now
       this.pendingUploads.delete(desc.digest);
-      await this.cancelUpload(pending);
+      this.cancelLater(pending);
     }
     return res.status === 200;
   }
@@ -680,7 +696,7 @@ export class RegistryRepository implements ImageSource, ImageTarget {
       // mounted: a session an earlier candidate's 202 opened is of no further use
       const earlier = this.pendingUploads.get(desc.digest);
       this.pendingUploads.delete(desc.digest);
-      if (earlier) await this.cancelUpload(earlier);
+      if (earlier) this.cancelLater(earlier);
       return true;
     }
     // Not mounted: the registry opened an upload session instead; use it for the upload (and
@@ -688,8 +704,13 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     const loc = res.headers.location;
     const earlier = this.pendingUploads.get(desc.digest);
     if (loc) this.pendingUploads.set(desc.digest, String(loc));
-    if (earlier && loc) await this.cancelUpload(earlier);
+    if (earlier && loc) this.cancelLater(earlier);
     return false;
+  }
+
+  private cancelLater(location: string): void {
+    const p: Promise<void> = this.cancelUpload(location).finally(() => this.cancels.delete(p));
+    this.cancels.add(p);
   }
 
   /** Best effort: an abandoned upload session would otherwise wait for the registry's purge. */
@@ -794,6 +815,7 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     _opts?: WriteManifestOptions,
   ): Promise<Descriptor> {
     const digest = digestOf(bytes);
+    const cancelled = Promise.all([...this.cancels]); // sessions of this push: gone when it ends
     const res = await this.client.request({
       method: "PUT",
       path: this.path(`manifests/${ref ?? digest}`),
@@ -809,6 +831,7 @@ export class RegistryRepository implements ImageSource, ImageTarget {
         "DIGEST_INVALID",
         `${this.description} stored manifest as ${said}, sent ${digest}`,
       );
+    await cancelled;
     return { mediaType, digest, size: bytes.length };
   }
 

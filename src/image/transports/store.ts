@@ -85,17 +85,32 @@ export class LocalStore extends OciLayout {
   /**
    * Registry repositories that hold the blob, most likely first: those it was recorded in (pulled
    * from, pushed to), most recent first; then repositories of `registry` that a tagged image in
-   * the store holding the blob is named after (images pulled before origins were recorded), the
-   * smallest image first (a base layer's own image before the images built on it).
+   * the store holding the blob is named after, the smallest image first (a base layer's own image
+   * before the images built on it) — but only in a store that has never recorded an origin (its
+   * images were pulled by an older dockyard). Once records are kept, a tag names where an image
+   * was pulled from only when a record says so: a built image's tag is not a place it was pushed.
    */
   async blobOrigins(desc: Descriptor, registry: string): Promise<BlobOrigin[]> {
     const recorded = (await this.readOrigins(desc.digest))
       .filter((o) => o.registry === registry)
       .map((o) => ({ registry: o.registry, repository: o.repository }));
-    const byTag = (await this.taggedOrigins(registry)).get(desc.digest) ?? [];
+    const byTag = (await this.keepsRecords())
+      ? []
+      : ((await this.taggedOrigins(registry)).get(desc.digest) ?? []);
     const out = [...recorded];
     for (const o of byTag) if (!out.some((r) => r.repository === o.repository)) out.push(o);
     return out;
+  }
+
+  private records?: Promise<boolean>;
+
+  /** Whether this store records blob origins (it has recorded one). */
+  private keepsRecords(): Promise<boolean> {
+    this.records ??= stat(join(this.home, "blob-origins")).then(
+      () => true,
+      () => false,
+    );
+    return this.records;
   }
 
   private readonly tagged = new Map<string, Promise<Map<string, BlobOrigin[]>>>();
