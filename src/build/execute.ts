@@ -48,6 +48,7 @@ import { loadDockerfile } from "./frontend.js";
 import { makePlan, type Dockerfile, type Heredoc, type Stage, type Step } from "./plan.js";
 import { DEFAULT_PATH, resolveUser, runContainer, type NetworkMode, type RunMount } from "./runner.js";
 import { adoptUpper, diffToLayer, extractLayer, mountOverlay, type Mounted } from "./snapshot.js";
+import { registerTempDir } from "./cleanup.js";
 import type { BuildReporter, StepHandle } from "./progress.js";
 import { globToRegex, hasGlob, type ContextEntry } from "./context.js";
 import { PatternMatcher } from "./dockerignore.js";
@@ -150,7 +151,28 @@ interface StageState {
   steps: ExportedStep[];
   /** Keys only: metadata steps run, filesystem steps only compute their key (lazy stages). */
   dry?: boolean;
+  /** Layers of this stage still being archived, by their (not yet filled in) record. */
+  pending: Map<LayerRecord, PendingLayer>;
 }
+
+/**
+ * A step's new layer while it is archived: the next steps already run on its upper dir (as a
+ * lowerdir, once unmounted), and the stage ends by waiting for the archive and moving the dir
+ * into the store. The tar+gzip of a step then overlaps the next step instead of preceding it.
+ */
+interface PendingLayer {
+  upper: string;
+  /** The step's snapshot dir (upper dir and blob inside): removed once the upper dir is moved. */
+  dir: string;
+  unmounted: Promise<void>;
+  /** The blob written and the record filled in (or why not). */
+  archived: Promise<void>;
+  /** Removes `dir` on Ctrl-C until then. */
+  unregister: () => void;
+}
+
+/** The digests of a layer still being archived. */
+const NOT_YET = "sha256:pending" as const;
 
 const NOOP_HANDLE: StepHandle = { output() {}, done() {}, fail() {} };
 
@@ -289,6 +311,28 @@ export class Executor {
       state.config.config!.Env = [`PATH=${DEFAULT_PATH}`, ...(state.config.config!.Env ?? [])];
       state.env = envMap(state.config.config!.Env);
     }
+    try {
+      await this.runSteps(state, stage, baseRef, runStage);
+    } finally {
+      await this.settleLayers(state);
+    }
+    // labels from --label go on the target only (applied by the caller); here: the result
+    return {
+      config: state.config,
+      layers: state.layers,
+      openers: state.openers,
+      key: state.key,
+      steps: state.steps,
+    };
+  }
+
+  /** The stage's steps: its base's ONBUILD triggers first, then its own. */
+  private async runSteps(
+    state: StageState,
+    stage: Stage,
+    baseRef: string,
+    runStage: (i: number) => Promise<StageResult>,
+  ): Promise<void> {
     // ONBUILD triggers of the base run first, right after FROM; they are not inherited further
     const triggers = state.config.config!.OnBuild ?? [];
     state.config.config!.OnBuild = null;
@@ -308,14 +352,6 @@ export class Executor {
       state.stepNo = i + 1;
       await this.executeStep(state, st, runStage);
     }
-    // labels from --label go on the target only (applied by the caller); here: the result
-    return {
-      config: state.config,
-      layers: state.layers,
-      openers: state.openers,
-      key: state.key,
-      steps: state.steps,
-    };
   }
 
   private newState(
@@ -327,6 +363,7 @@ export class Executor {
   ): StageState {
     config.config ??= {};
     return {
+      pending: new Map(),
       stage,
       config,
       layers,
@@ -554,7 +591,6 @@ export class Executor {
         const tm = timer(st.original);
         const m = await mountOverlay(opts.isolated ? [] : await this.lowerDirs(s), this.o.store.tmp);
         tm("mount");
-        let layer: LayerRecord | undefined;
         // set once the unmount (keeping the upper dir) has started: from then on m.dir is ours to remove
         let unmounting: Promise<void> | undefined;
         try {
@@ -566,24 +602,37 @@ export class Executor {
             // unmount runs while the upper dir is archived (it only reads the upper dir)
             unmounting = m.release({ keepUpper: true });
             unmounting.catch(() => {});
-            const tmpBlob = join(m.dir, "layer.tar.gz");
-            const blob = await diffToLayer(m.upper, tmpBlob, {
-              epoch: this.o.epoch,
-              opaque: w ? w.opaque : true,
-            });
-            tm("diff");
-            layer = {
+            const unregister = registerTempDir(m.dir);
+            // filled in once archived; the next step runs meanwhile (on the upper dir as a lower)
+            const layer: LayerRecord = {
               mediaType: MediaType.ociLayerGzip,
-              digest: blob.digest,
-              size: blob.size,
-              diffID: blob.diffID,
+              digest: NOT_YET,
+              size: 0,
+              diffID: NOT_YET,
             };
-            if (!(await this.o.store.hasBlob(blob.digest)))
-              await this.o.store.adoptBlob(tmpBlob, blob.digest);
-            await unmounting;
-            await adoptUpper(m.upper, this.o.store.layerDir(blob.diffID));
-            await rm(m.dir, { recursive: true, force: true });
-            tm("adopt");
+            const made: StepRecord = { v: 1, layer, created };
+            const archived = (async () => {
+              const tmpBlob = join(m.dir, "layer.tar.gz");
+              const blob = await diffToLayer(m.upper, tmpBlob, {
+                epoch: this.o.epoch,
+                opaque: w ? w.opaque : true,
+              });
+              tm("diff");
+              Object.assign(layer, { digest: blob.digest, size: blob.size, diffID: blob.diffID });
+              if (!(await this.o.store.hasBlob(blob.digest)))
+                await this.o.store.adoptBlob(tmpBlob, blob.digest);
+              await this.o.store.putStep(key, made);
+              tm("record");
+            })().catch((err: unknown) => {
+              throw err instanceof DockyardError
+                ? err
+                : new BuildError(
+                    `${st.original.split("\n")[0]}: writing its layer failed: ${(err as Error).message}`,
+                  );
+            });
+            archived.catch(() => {}); // awaited when the stage settles its layers
+            s.pending.set(layer, { upper: m.upper, dir: m.dir, unmounted: unmounting, archived, unregister });
+            rec = made;
           } else await m.release();
         } catch (err) {
           if (unmounting) {
@@ -598,14 +647,22 @@ export class Executor {
           } else await m.release().catch(() => {});
           throw err;
         }
-        rec = { v: 1, layer, created };
-        await this.o.store.putStep(key, rec);
+        if (!rec) {
+          rec = { v: 1, created };
+          await this.o.store.putStep(key, rec);
+        }
       }
       if (rec.layer) {
-        s.layers.push(rec.layer);
-        s.config.rootfs.diff_ids.push(rec.layer.diffID);
-        const digest = rec.layer.digest;
-        s.openers.set(digest, () => this.openStoreBlob(digest));
+        const layer = rec.layer;
+        s.layers.push(layer);
+        const at = s.config.rootfs.diff_ids.push(layer.diffID) - 1;
+        const fill = () => {
+          s.config.rootfs.diff_ids[at] = layer.diffID;
+          s.openers.set(layer.digest, () => this.openStoreBlob(layer.digest));
+        };
+        const pending = s.pending.get(layer);
+        if (pending) pending.archived = pending.archived.then(fill);
+        else fill();
       }
       const exported = { key, parent: s.key, rec };
       s.steps.push(exported);
@@ -620,6 +677,31 @@ export class Executor {
     }
   }
 
+  /**
+   * Waits for the stage's layers still being archived, then moves their upper dirs into the store
+   * as the lowerdirs of their layers (no step of the stage has them mounted any more). Throws the
+   * first archiving failure, after every one has settled.
+   */
+  private async settleLayers(s: StageState): Promise<void> {
+    let failure: unknown;
+    for (const p of s.pending.values()) {
+      await p.archived.catch((err: unknown) => void (failure ??= err));
+    }
+    for (const [layer, p] of s.pending) {
+      try {
+        await p.unmounted; // settled: a failed unmount rejected the step that mounted it
+        if (layer.diffID !== NOT_YET) await adoptUpper(p.upper, this.o.store.layerDir(layer.diffID));
+        await rm(p.dir, { recursive: true, force: true });
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        p.unregister();
+      }
+    }
+    s.pending.clear();
+    if (failure !== undefined) throw failure;
+  }
+
   /** A blob of the build store (waiting for it when --cache-from is still downloading it). */
   private async openStoreBlob(digest: string): Promise<Readable> {
     await this.o.remote?.ready(digest);
@@ -629,9 +711,14 @@ export class Executor {
   /** The stage's layers as overlay lowerdirs (top-most first), extracting any not yet extracted. */
   private async lowerDirs(s: StageState): Promise<string[]> {
     const dirs = await Promise.all(
-      s.layers.map((l) =>
-        this.o.store.ensureLayerDir(l, s.openers.get(l.digest) ?? (() => this.openStoreBlob(l.digest))),
-      ),
+      s.layers.map((l) => {
+        const p = s.pending.get(l);
+        if (p) return p.unmounted.then(() => p.upper);
+        return this.o.store.ensureLayerDir(
+          l,
+          s.openers.get(l.digest) ?? (() => this.openStoreBlob(l.digest)),
+        );
+      }),
     );
     return dirs.reverse();
   }
