@@ -26,6 +26,7 @@ import { DockyardError } from "../image/errors.js";
 import { resolveInRoot } from "./fsutil.js";
 import { compilePattern } from "./dockerignore.js";
 import { carriedXattr, decodeGetfattrName, getfattr, quoteGetfattrName, restoreXattrs } from "./snapshot.js";
+import { NeedsOverlay, type LowerView } from "./lower.js";
 
 export interface Owner {
   uid: number;
@@ -42,6 +43,14 @@ export interface CopyOpts {
   removedDir?: boolean;
   /** Collects what was copied so its extended attributes follow (flushXattrs). */
   xattrs?: XattrCopy;
+  /** `root` is a fresh upper dir, not a merged mount: what the parent layers hold is asked here. */
+  lower?: LowerView;
+}
+
+/** What the parent layers show at `dstHost` (under `o.root`) when writing into an upper dir directly. */
+function lowerAt(o: CopyOpts, dstHost: string) {
+  if (!o.lower || !dstHost.startsWith(o.root + "/")) return undefined;
+  return o.lower.lookup(dstHost.slice(o.root.length + 1));
 }
 
 /**
@@ -233,7 +242,16 @@ export function copyEntrySync(
   const st = lstatSync(srcHost);
   const keep = preserveOwner ? { uid: st.uid, gid: st.gid } : undefined;
   let count = 0;
-  const existing = lstatOrUndefined(dstHost);
+  let existing = lstatOrUndefined(dstHost);
+  if (!existing && o.lower) {
+    const below = lowerAt(o, dstHost);
+    if (below?.st.isDirectory()) {
+      // a file over a directory is refused on the overlay (with the error users know)
+      if (!st.isDirectory()) throw new NeedsOverlay(`a file over the directory ${dstHost}`);
+      o.lower.copyUpDir(dstHost.slice(o.root.length + 1));
+      existing = lstatSync(dstHost);
+    }
+  }
   if (st.isDirectory()) {
     if (existing && !existing.isDirectory()) rmSync(dstHost, { force: true });
     const created = !existing || !existing.isDirectory();
@@ -279,6 +297,8 @@ export async function writeFileEntry(
   mtime?: Date,
 ) {
   const existing = await lstat(dstHost).catch(() => undefined);
+  if (!existing && lowerAt(o, dstHost)?.st.isDirectory())
+    throw new NeedsOverlay(`a file over the directory ${dstHost}`); // it leaves an opaque directory
   if (existing?.isDirectory()) o.removedDir = true;
   if (existing) await rm(dstHost, { recursive: true, force: true });
   await writeFile(dstHost, data);

@@ -46,9 +46,24 @@ import {
 } from "../dockerfile/index.js";
 import { loadDockerfile } from "./frontend.js";
 import { makePlan, type Dockerfile, type Heredoc, type Stage, type Step } from "./plan.js";
-import { DEFAULT_PATH, resolveUser, runContainer, type NetworkMode, type RunMount } from "./runner.js";
-import { adoptUpper, diffToLayer, extractLayer, mountOverlay, type Mounted } from "./snapshot.js";
+import {
+  DEFAULT_PATH,
+  resolveUser,
+  runContainer,
+  type NetworkMode,
+  type RootFiles,
+  type RunMount,
+} from "./runner.js";
+import {
+  adoptUpper,
+  diffToLayer,
+  directSnapshot,
+  extractLayer,
+  mountOverlay,
+  type Mounted,
+} from "./snapshot.js";
 import { registerTempDir } from "./cleanup.js";
+import { LowerView, NeedsOverlay } from "./lower.js";
 import type { BuildReporter, StepHandle } from "./progress.js";
 import { globToRegex, hasGlob, type ContextEntry } from "./context.js";
 import { PatternMatcher } from "./dockerignore.js";
@@ -170,6 +185,9 @@ interface PendingLayer {
   /** Removes `dir` on Ctrl-C until then. */
   unregister: () => void;
 }
+
+/** DOCKYARD_DIRECT_COPY=0: every COPY runs on an overlay mount (to compare, or to rule it out). */
+const DIRECT_COPY = process.env.DOCKYARD_DIRECT_COPY !== "0";
 
 /** The digests of a layer still being archived. */
 const NOT_YET = "sha256:pending" as const;
@@ -574,8 +592,16 @@ export class Executor {
     createdBy: string,
     key: string,
     work: (m: Mounted, h: StepHandle) => Promise<void | { opaque: boolean }>,
-    /** `isolated`: on an empty filesystem (COPY --link); `chainKey`: the stage's key after the step. */
-    opts: { isolated?: boolean; chainKey?: string } = {},
+    /**
+     * `isolated`: on an empty filesystem (COPY --link); `chainKey`: the stage's key after the step;
+     * `direct`: the step's work written straight into a fresh upper dir, with the parent layers
+     * looked up unmounted (COPY); when it throws NeedsOverlay, `work` runs on a mount instead.
+     */
+    opts: {
+      isolated?: boolean;
+      chainKey?: string;
+      direct?: (root: string, lower: LowerView) => Promise<void | { opaque: boolean }>;
+    } = {},
   ): Promise<void> {
     if (s.dry) {
       s.key = opts.chainKey ?? key;
@@ -589,12 +615,28 @@ export class Executor {
       if (!rec) {
         const created = this.created;
         const tm = timer(st.original);
-        const m = await mountOverlay(opts.isolated ? [] : await this.lowerDirs(s), this.o.store.tmp);
+        const lowers = opts.isolated ? [] : await this.lowerDirs(s);
+        let direct: { m: Mounted; w: void | { opaque: boolean } } | undefined;
+        if (opts.direct && DIRECT_COPY) {
+          const d = await directSnapshot(this.o.store.tmp);
+          try {
+            const lower = new LowerView(lowers, d.upper);
+            const w = await opts.direct(d.upper, lower);
+            lower.pruneCopiedUp();
+            direct = { m: d, w };
+            tm("direct");
+          } catch (err) {
+            await d.release();
+            if (!(err instanceof NeedsOverlay)) throw err;
+            tm(`direct gave way (${err.message})`);
+          }
+        }
+        const m = direct?.m ?? (await mountOverlay(lowers, this.o.store.tmp));
         tm("mount");
         // set once the unmount (keeping the upper dir) has started: from then on m.dir is ours to remove
         let unmounting: Promise<void> | undefined;
         try {
-          const w = await work(m, h);
+          const w = direct ? direct.w : await work(m, h);
           tm("work");
           const names = await readdir(m.upper);
           if (names.length > 0) {
@@ -1079,126 +1121,133 @@ export class Executor {
         ? cacheKey(["link", st.kind, dest, chown ?? "", st.chmod ?? "", inputs, ...extra])
         : cacheKey([s.key, st.kind, dest, chown ?? "", st.chmod ?? "", st.link ?? false, inputs, ...extra]);
       const fsOpts = link ? { isolated: true, chainKey: cacheKey([s.key, "link", key]) } : {};
-      await this.fsStep(
-        s,
-        st,
-        createdBy,
-        key,
-        async (m) => {
-          const owner = link ? await linkOwner() : chown ? await ownerFor(m.merged, chown, true) : undefined;
-          if (st.from) fromView = await this.mountFrom(s, st.from);
-          const o: CopyOpts = { root: m.merged, owner, chmod: chmodFn, xattrs: new XattrCopy() };
-          const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
-            // returns the host path the source should be copied to
-            if (destIsDir) {
-              const d = await mkdirAllInRoot(m.merged, dest, owner);
-              return srcIsDir ? d : join(d, name);
+      /** The copy, into a merged mount (`root`), or into a fresh upper dir with the parent layers' `lower` view. */
+      const copyInto = async (root: string, lower?: LowerView): Promise<{ opaque: boolean }> => {
+        const owner = link
+          ? await linkOwner()
+          : chown
+            ? await ownerFor(lower ? (p) => lower.readFile(p) : root, chown, true)
+            : undefined;
+        if (st.from) fromView ??= await this.mountFrom(s, st.from);
+        const o: CopyOpts = { root, owner, chmod: chmodFn, xattrs: new XattrCopy(), lower };
+        const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
+          // returns the host path the source should be copied to
+          if (destIsDir) {
+            lower?.prepareDir(dest);
+            const d = await mkdirAllInRoot(root, dest, owner);
+            return srcIsDir ? d : join(d, name);
+          }
+          lower?.prepareTarget(dest);
+          const hostDest = await resolveInRoot(root, dest);
+          const ex = await lstat(hostDest).catch(() => undefined);
+          if (ex?.isDirectory() && !srcIsDir) return join(hostDest, name);
+          await mkdirAllInRoot(root, posix.dirname(dest), owner);
+          return resolveInRoot(root, dest);
+        };
+        /** --parents: dest/relp, its missing parents made like the source's (mode, mtime). */
+        const parentsTarget = async (
+          relp: string,
+          srcDirMeta: (anc: string) => Promise<SrcMeta | undefined>,
+        ) => {
+          lower?.prepareDir(dest);
+          await mkdirAllInRoot(root, dest, owner);
+          const parts = relp.split("/").filter(Boolean);
+          for (let i = 1; i < parts.length; i++) {
+            const anc = parts.slice(0, i).join("/");
+            lower?.prepareDir(posix.join(dest, anc));
+            const host = await resolveInRoot(root, posix.join(dest, anc));
+            if (await lstat(host).catch(() => undefined)) continue;
+            const meta = await srcDirMeta(anc);
+            await mkdir(host);
+            await chmod(host, meta ? meta.mode & 0o7777 : 0o755);
+            await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
+            if (meta) await lutimes(host, meta.mtime, meta.mtime);
+          }
+          return resolveInRoot(root, posix.join(dest, relp));
+        };
+        for (const src of sources) {
+          if (!st.from && isHeredocSrc(src)) {
+            const h = heredocOf(src);
+            const content = chomp({
+              ...h,
+              content: h.expand ? this.o.expander.word(h.content, scope) : h.content,
+            });
+            await writeFileEntry(
+              await destDirOf(h.name, false),
+              content,
+              o,
+              0o644,
+              this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined,
+            );
+            continue;
+          }
+          if (!st.from && urlSources.includes(src)) {
+            await this.addUrl(src, st.checksum, destDirOf, o, st.line);
+            continue;
+          }
+          if (fromView) {
+            const view = fromView;
+            const pv = st.parents ? splitPivot(src) : undefined;
+            const hits =
+              pv && (hasGlob(pv.pivot) || hasGlob(pv.pattern))
+                ? await parentsIn(view.root, pv.pivot, pv.pattern)
+                : (await globIn(view.root, pv ? posix.join("/", pv.pivot, pv.pattern) : src)).map((hp) => ({
+                    hp,
+                    relp: pv?.pattern,
+                    pivot: pv?.pivot ?? "",
+                  }));
+            if (!hits.length && !hasGlob(src))
+              fail(`${st.kind} --from=${st.from} failed: "${src}" not found`);
+            for (const { hp, relp, pivot } of hits) {
+              const stt = await lstat(hp);
+              const top = relp ?? posix.relative(view.root, hp);
+              if (ex && excluded(top, stt.isDirectory())) continue;
+              const include = ex
+                ? (r: string) => !excluded(relp ? `${relp}/${r}` : r, lstatSync(join(hp, r)).isDirectory())
+                : undefined;
+              let target: string;
+              if (pv && relp !== undefined) {
+                target = await parentsTarget(relp, async (anc) =>
+                  lstat(await resolveInRoot(view.root, posix.join("/", pivot, anc))).catch(() => undefined),
+                );
+              } else target = await destDirOf(posix.basename(hp), stt.isDirectory());
+              await copyEntry(hp, target, o, include, "", !owner);
             }
-            const hostDest = await resolveInRoot(m.merged, dest);
-            const ex = await lstat(hostDest).catch(() => undefined);
-            if (ex?.isDirectory() && !srcIsDir) return join(hostDest, name);
-            await mkdirAllInRoot(m.merged, posix.dirname(dest), owner);
-            return resolveInRoot(m.merged, dest);
-          };
-          /** --parents: dest/relp, its missing parents made like the source's (mode, mtime). */
-          const parentsTarget = async (
-            relp: string,
-            srcDirMeta: (anc: string) => Promise<SrcMeta | undefined>,
-          ) => {
-            await mkdirAllInRoot(m.merged, dest, owner);
-            const parts = relp.split("/").filter(Boolean);
-            for (let i = 1; i < parts.length; i++) {
-              const anc = parts.slice(0, i).join("/");
-              const host = await resolveInRoot(m.merged, posix.join(dest, anc));
-              if (await lstat(host).catch(() => undefined)) continue;
-              const meta = await srcDirMeta(anc);
-              await mkdir(host);
-              await chmod(host, meta ? meta.mode & 0o7777 : 0o755);
-              await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
-              if (meta) await lutimes(host, meta.mtime, meta.mtime);
-            }
-            return resolveInRoot(m.merged, posix.join(dest, relp));
-          };
-          for (const src of sources) {
-            if (!st.from && isHeredocSrc(src)) {
-              const h = heredocOf(src);
-              const content = chomp({
-                ...h,
-                content: h.expand ? this.o.expander.word(h.content, scope) : h.content,
-              });
-              await writeFileEntry(
-                await destDirOf(h.name, false),
-                content,
+            continue;
+          }
+          for (const { e, relp, pivot } of ctxHits.get(src) ?? []) {
+            const host = join(this.o.context.root, e.rel);
+            const include = (r: string) => {
+              const ent = this.o.context.entries.get(e.rel ? `${e.rel}/${r}` : r);
+              return !!ent && !excluded(relp ? `${relp}/${r}` : r, ent.type === "dir");
+            };
+            if (st.kind === "ADD" && e.type === "file" && relp === undefined && (await isArchive(host))) {
+              await this.addArchive(
+                host,
+                await mkdirAllInRoot(root, destIsDir ? dest : dest + "/", owner),
                 o,
-                0o644,
-                this.o.epoch !== undefined ? new Date(this.o.epoch * 1000) : undefined,
               );
               continue;
             }
-            if (!st.from && urlSources.includes(src)) {
-              await this.addUrl(src, st.checksum, destDirOf, o, st.line);
-              continue;
-            }
-            if (fromView) {
-              const view = fromView;
-              const pv = st.parents ? splitPivot(src) : undefined;
-              const hits =
-                pv && (hasGlob(pv.pivot) || hasGlob(pv.pattern))
-                  ? await parentsIn(view.root, pv.pivot, pv.pattern)
-                  : (await globIn(view.root, pv ? posix.join("/", pv.pivot, pv.pattern) : src)).map((hp) => ({
-                      hp,
-                      relp: pv?.pattern,
-                      pivot: pv?.pivot ?? "",
-                    }));
-              if (!hits.length && !hasGlob(src))
-                fail(`${st.kind} --from=${st.from} failed: "${src}" not found`);
-              for (const { hp, relp, pivot } of hits) {
-                const stt = await lstat(hp);
-                const top = relp ?? posix.relative(view.root, hp);
-                if (ex && excluded(top, stt.isDirectory())) continue;
-                const include = ex
-                  ? (r: string) => !excluded(relp ? `${relp}/${r}` : r, lstatSync(join(hp, r)).isDirectory())
-                  : undefined;
-                let target: string;
-                if (pv && relp !== undefined) {
-                  target = await parentsTarget(relp, async (anc) =>
-                    lstat(await resolveInRoot(view.root, posix.join("/", pivot, anc))).catch(() => undefined),
-                  );
-                } else target = await destDirOf(posix.basename(hp), stt.isDirectory());
-                await copyEntry(hp, target, o, include, "", !owner);
-              }
-              continue;
-            }
-            for (const { e, relp, pivot } of ctxHits.get(src) ?? []) {
-              const host = join(this.o.context.root, e.rel);
-              const include = (r: string) => {
-                const ent = this.o.context.entries.get(e.rel ? `${e.rel}/${r}` : r);
-                return !!ent && !excluded(relp ? `${relp}/${r}` : r, ent.type === "dir");
-              };
-              if (st.kind === "ADD" && e.type === "file" && relp === undefined && (await isArchive(host))) {
-                await this.addArchive(
-                  host,
-                  await mkdirAllInRoot(m.merged, destIsDir ? dest : dest + "/", owner),
-                  o,
-                );
-                continue;
-              }
-              const target =
-                relp !== undefined
-                  ? await parentsTarget(relp, async (anc) => {
-                      const ent = this.o.context.entries.get(pivot ? `${pivot}/${anc}` : anc);
-                      return ent ? { mode: ent.mode, mtime: new Date(ent.mtimeMs) } : undefined;
-                    })
-                  : await destDirOf(posix.basename(e.rel), e.type === "dir");
-              await copyEntry(host, target, o, include);
-            }
+            const target =
+              relp !== undefined
+                ? await parentsTarget(relp, async (anc) => {
+                    const ent = this.o.context.entries.get(pivot ? `${pivot}/${anc}` : anc);
+                    return ent ? { mode: ent.mode, mtime: new Date(ent.mtimeMs) } : undefined;
+                  })
+                : await destDirOf(posix.basename(e.rel), e.type === "dir");
+            await copyEntry(host, target, o, include);
           }
-          await flushXattrs(o);
-          // the diff reads attributes only when told to (it looks for opaque dirs in the same pass)
-          return { opaque: o.removedDir === true || o.xattrs!.applied };
-        },
-        fsOpts,
-      );
+        }
+        await flushXattrs(o);
+        // the diff reads attributes only when told to (it looks for opaque dirs in the same pass)
+        return { opaque: o.removedDir === true || o.xattrs!.applied };
+      };
+      await this.fsStep(s, st, createdBy, key, (m) => copyInto(m.merged), {
+        ...fsOpts,
+        // ADD's archives and URLs stay on the overlay
+        ...(st.kind === "COPY" ? { direct: copyInto } : {}),
+      });
     } finally {
       await fromView?.release();
     }
@@ -1435,7 +1484,7 @@ async function globIn(root: string, src: string): Promise<string[]> {
 }
 
 /** --chown / WORKDIR owner: names from the image's /etc/passwd and /etc/group; user-only means gid = uid (COPY). */
-async function ownerFor(rootfs: string, spec: string, copySemantics: boolean): Promise<Owner> {
+async function ownerFor(rootfs: RootFiles, spec: string, copySemantics: boolean): Promise<Owner> {
   const [u, g] = spec.split(":", 2) as [string, string | undefined];
   if (copySemantics && g === undefined) {
     const r = await resolveUser(rootfs, u, { supplementary: false });

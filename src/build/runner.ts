@@ -115,7 +115,11 @@ interface GroupEntry {
   members: string[];
 }
 
-async function readRootFile(rootfs: string, path: string): Promise<string | undefined> {
+/** A root filesystem: a host directory, or a reader of its files (the layers' merged view, unmounted). */
+export type RootFiles = string | ((path: string) => Promise<string | undefined>);
+
+async function readRootFile(rootfs: RootFiles, path: string): Promise<string | undefined> {
+  if (typeof rootfs === "function") return rootfs(path);
   try {
     const p = await resolveInRoot(rootfs, path);
     return await readFile(p, "utf8");
@@ -124,7 +128,7 @@ async function readRootFile(rootfs: string, path: string): Promise<string | unde
   }
 }
 
-export async function readPasswd(rootfs: string): Promise<PasswdEntry[]> {
+export async function readPasswd(rootfs: RootFiles): Promise<PasswdEntry[]> {
   const text = (await readRootFile(rootfs, "/etc/passwd")) ?? "";
   const out: PasswdEntry[] = [];
   for (const line of text.split("\n")) {
@@ -138,7 +142,7 @@ export async function readPasswd(rootfs: string): Promise<PasswdEntry[]> {
   return out;
 }
 
-export async function readGroup(rootfs: string): Promise<GroupEntry[]> {
+export async function readGroup(rootfs: RootFiles): Promise<GroupEntry[]> {
   const text = (await readRootFile(rootfs, "/etc/group")) ?? "";
   const out: GroupEntry[] = [];
   for (const line of text.split("\n")) {
@@ -159,7 +163,7 @@ const isNumeric = (s: string) => /^[0-9]+$/.test(s);
  * gets gid 0 (or its entry's gid); supplementary groups come from /etc/group membership.
  */
 export async function resolveUser(
-  rootfs: string,
+  rootfs: RootFiles,
   spec: string | undefined,
   opts: { supplementary?: boolean } = {},
 ): Promise<ResolvedUser> {

@@ -137,6 +137,34 @@ export async function mountOverlay(lowers: string[], workRoot: string): Promise<
   };
 }
 
+/**
+ * A snapshot without a mount: a fresh upper dir (as `merged` too) for a step that writes its
+ * changes itself and asks the parent layers through a LowerView (COPY). Same contract as
+ * mountOverlay's: `release({ keepUpper })` leaves the upper dir, else removes everything.
+ */
+export async function directSnapshot(workRoot: string): Promise<Mounted> {
+  await mkdir(workRoot, { recursive: true });
+  const dir = await mkdtemp(join(workRoot, tempPrefix("snap", workRoot)));
+  let unregister: () => void;
+  try {
+    unregister = registerCleanup(() => rm(dir, { recursive: true, force: true }));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true }); // interrupted
+    throw err;
+  }
+  const upper = join(dir, "upper");
+  await mkdir(upper);
+  return {
+    merged: upper,
+    upper,
+    dir,
+    async release(o = {}) {
+      unregister();
+      if (!o.keepUpper) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 function commonParent(paths: string[]): string {
   if (!paths.length) return "";
   const split = paths.map((p) => p.split("/"));
