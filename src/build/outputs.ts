@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { copy, withTarget } from "../image/copy.js";
 import { DockyardError } from "../image/errors.js";
 // the store only at start-up: the other transports (registry, archives, engine) load on demand
-import { LocalStore, dockyardHome } from "../image/transports/store.js";
+import { BUILT_ANNOTATION, LocalStore, dockyardHome } from "../image/transports/store.js";
 import type { TransportSpec } from "../image/transports/index.js";
 import { REF_NAME } from "../image/transports/oci-layout.js";
 import type { Descriptor } from "../image/manifest.js";
@@ -63,15 +63,17 @@ export async function writeOutputs(
           ),
         store.putManifestBlob(image.manifestBytes, image.manifestDesc.mediaType),
       ]);
+    // marked as built here: its tag names where it was meant to go, not where its blobs are
+    const built = { annotations: { [BUILT_ANNOTATION]: "true" } };
     if (tags.length === 0) {
-      await copy(image, undefined, store, undefined, {});
+      await copy(image, undefined, store, undefined, built);
       done.push(`store: ${image.id}`);
     }
     // a tag that already names this image (a no-change rebuild) is not written again: no index
     // rewrite, no fsync (which would also wait for whatever else the filesystem has to flush)
     for (const t of tags) {
       const name = LocalStore.normalize(t);
-      if (!current.has(name)) await copy(image, undefined, store, t, {});
+      if (!current.has(name)) await copy(image, undefined, store, t, built);
       done.push(`store: ${name}`);
     }
   }

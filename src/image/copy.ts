@@ -27,6 +27,8 @@ export interface CopyOptions {
   allPlatforms?: boolean;
   /** The platform to pick from an index when not copying all (default: this machine's). */
   platform?: Platform;
+  /** Index annotations for the copied image (a store or layout lists them with its entry). */
+  annotations?: Record<string, string>;
   /** Blobs in flight at once (default 6). Sequential targets always get 1. */
   concurrency?: number;
   progress?: Progress;
@@ -334,7 +336,10 @@ export async function copy(
       await Promise.all(blobs.map((b, i) => copyBlob(b, i === 0 ? "config" : "layer")));
     }
     await verified;
-    const written = await target.writeManifest(ref, bytes, mediaType, { top });
+    const written = await target.writeManifest(ref, bytes, mediaType, {
+      top,
+      ...(top && opts.annotations ? { annotations: opts.annotations } : {}),
+    });
     if (written.digest !== desc.digest)
       throw new DockyardError(
         "INTERNAL",
@@ -365,7 +370,10 @@ export async function copy(
       }),
     );
     await verified;
-    return target.writeManifest(ref, bytes, mediaType, { top });
+    return target.writeManifest(ref, bytes, mediaType, {
+      top,
+      ...(top && opts.annotations ? { annotations: opts.annotations } : {}),
+    });
   };
 
   {

@@ -49,6 +49,9 @@ test(
       const d1 = tagged(idx1, "docker.io/rw/app:1");
       assert.ok(d1, first);
       assert.equal(tagged(idx1, "docker.io/rw/app:2"), d1);
+      // marked as built here (a push takes no mount hint from the tag)
+      for (const m of idx1.manifests.filter((e) => e.digest === d1))
+        assert.equal(m.annotations?.["org.dockyard.image.built"], "true", first);
 
       await build(); // nothing changed
       const st2 = await stat(indexPath, { bigint: true });

@@ -22,6 +22,7 @@ import {
   type ImageConfig,
   type ImageManifest,
 } from "../../src/image/index.js";
+import { BUILT_ANNOTATION } from "../../src/image/transports/store.js";
 import type { Progress } from "../../src/util/progress.js";
 import { StoreResolver } from "../../src/build/image.js";
 import { needPeers } from "../helpers/peers.js";
@@ -81,7 +82,12 @@ function recorder(): Progress & { finished: Map<string, string> } {
 }
 
 /** An image on top of `base`'s layer (one new layer), written into `store` as `ref`. */
-async function derivedImage(store: LocalStore, ref: string, seed: string) {
+async function derivedImage(
+  store: LocalStore,
+  ref: string,
+  seed: string,
+  annotations?: Record<string, string>,
+) {
   const baseManifest = JSON.parse(Buffer.from(base.manifest).toString()) as ImageManifest;
   const tar = await tarOf([{ name: "app.txt", body: `app ${seed}\n` }]);
   const gz = gzipSync(tar);
@@ -102,7 +108,12 @@ async function derivedImage(store: LocalStore, ref: string, seed: string) {
   await store.writeBlob(m.config, Readable.from([config]));
   await store.writeBlob(layer, Readable.from([gz]));
   const bytes = serializeManifest(m);
-  const desc = await store.writeManifest(ref, bytes, MediaType.dockerManifest);
+  const desc = await store.writeManifest(
+    ref,
+    bytes,
+    MediaType.dockerManifest,
+    annotations ? { annotations } : {},
+  );
   return {
     desc,
     baseLayer: baseManifest.layers[0]!,
@@ -190,19 +201,23 @@ test(
 );
 
 test(
-  "in a store that records origins, an image's tag is no hint: a built image is not mounted from the repository it is named after",
+  "a built image's tag is no hint: it is not mounted from the repository it is named after",
   { skip },
   async () => {
     const store = new LocalStore(join(work, "home7"));
     const client = new RegistryClient(proxy.host, { stateDir: false });
     await copy(client.repository("move/base"), "1", store, `${proxy.host}/move/base:1`);
     // built here and tagged for the registry, never pushed there (as `build -t host/app:1`)
-    const img = await derivedImage(store, `${proxy.host}/move/built:1`, "seven");
+    const img = await derivedImage(store, `${proxy.host}/move/built:1`, "seven", {
+      [BUILT_ANNOTATION]: "true",
+    });
+    // …and `dockyard tag` keeps the mark
+    await store.tag(`${proxy.host}/move/built:1`, `${proxy.host}/move/built:2`);
     proxy.requests.length = 0;
     const progress = recorder();
     const r = await copy(
       store,
-      `${proxy.host}/move/built:1`,
+      `${proxy.host}/move/built:2`,
       client.repository("move/app7", { push: true }),
       "1",
       {

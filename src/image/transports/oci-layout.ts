@@ -215,7 +215,7 @@ export class OciLayout implements ImageSource, ImageTarget {
   ): Promise<Descriptor> {
     parseManifest(bytes, mediaType);
     const desc = await this.putManifestBlob(bytes, mediaType);
-    if (ref !== undefined || opts.top) await this.addToIndex(desc, ref, bytes);
+    if (ref !== undefined || opts.top) await this.addToIndex(desc, ref, bytes, opts.annotations);
     return desc;
   }
 

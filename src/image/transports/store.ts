@@ -23,6 +23,8 @@ interface OriginRecord {
 export { dockyardHome };
 
 export const CREATED_ANNOTATION = "org.opencontainers.image.created";
+/** On the index entry of an image the builder made here (so its tag is no hint of where it is). */
+export const BUILT_ANNOTATION = "org.dockyard.image.built";
 
 /** One row of `dockyard images`. */
 export interface StoredImage {
@@ -85,32 +87,18 @@ export class LocalStore extends OciLayout {
   /**
    * Registry repositories that hold the blob, most likely first: those it was recorded in (pulled
    * from, pushed to), most recent first; then repositories of `registry` that a tagged image in
-   * the store holding the blob is named after, the smallest image first (a base layer's own image
-   * before the images built on it) — but only in a store that has never recorded an origin (its
-   * images were pulled by an older dockyard). Once records are kept, a tag names where an image
-   * was pulled from only when a record says so: a built image's tag is not a place it was pushed.
+   * the store holding the blob is named after (images pulled before origins were recorded), the
+   * smallest image first (a base layer's own image before the images built on it). An image built
+   * here is no hint: `build -t host/app:1` names where it may go, not where its blobs are.
    */
   async blobOrigins(desc: Descriptor, registry: string): Promise<BlobOrigin[]> {
     const recorded = (await this.readOrigins(desc.digest))
       .filter((o) => o.registry === registry)
       .map((o) => ({ registry: o.registry, repository: o.repository }));
-    const byTag = (await this.keepsRecords())
-      ? []
-      : ((await this.taggedOrigins(registry)).get(desc.digest) ?? []);
+    const byTag = (await this.taggedOrigins(registry)).get(desc.digest) ?? [];
     const out = [...recorded];
     for (const o of byTag) if (!out.some((r) => r.repository === o.repository)) out.push(o);
     return out;
-  }
-
-  private records?: Promise<boolean>;
-
-  /** Whether this store records blob origins (it has recorded one). */
-  private keepsRecords(): Promise<boolean> {
-    this.records ??= stat(join(this.home, "blob-origins")).then(
-      () => true,
-      () => false,
-    );
-    return this.records;
   }
 
   private readonly tagged = new Map<string, Promise<Map<string, BlobOrigin[]>>>();
@@ -136,7 +124,7 @@ export class LocalStore extends OciLayout {
     const scans: Promise<void>[] = [];
     for (const d of (await this.readIndex()).manifests) {
       const name = d.annotations?.[REF_NAME];
-      if (!name) continue;
+      if (!name || d.annotations?.[BUILT_ANNOTATION]) continue;
       let repository: string;
       try {
         const r = parseReference(name);
@@ -298,7 +286,12 @@ export class LocalStore extends OciLayout {
   async tag(source: string, target: string): Promise<Descriptor> {
     const desc = await this.resolve(source);
     const bytes = await this.fetchManifest(desc);
-    await this.addToIndex(desc, LocalStore.normalize(target), bytes);
+    // a built image stays marked as built under its new name
+    const entry = (await this.readIndex()).manifests.find(
+      (d) => d.digest === desc.digest && this.matches(d, LocalStore.normalize(source)),
+    );
+    const built = entry?.annotations?.[BUILT_ANNOTATION] ? { [BUILT_ANNOTATION]: "true" } : undefined;
+    await this.addToIndex(desc, LocalStore.normalize(target), bytes, built);
     return desc;
   }
 

@@ -78,4 +78,6 @@ export interface ImageTarget {
 
 export interface WriteManifestOptions {
   top?: boolean;
+  /** Annotations for the index entry of a top manifest (local store, OCI layouts). */
+  annotations?: Record<string, string>;
 }
