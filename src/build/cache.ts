@@ -68,6 +68,32 @@ export class BuildStore {
     return join(this.layers, hex(diffID));
   }
 
+  private readonly opaqueKnown = new Map<string, Set<string> | null>();
+
+  /**
+   * The opaque directories of an extracted layer dir, from the list kept beside it (written when
+   * the dir was made), so a COPY's lookups need not read xattrs; undefined when there is none.
+   */
+  opaqueDirsOf(layerDir: string): Set<string> | undefined {
+    let known = this.opaqueKnown.get(layerDir);
+    if (known === undefined) {
+      try {
+        const list = JSON.parse(readFileSync(`${layerDir}.opaque.json`, "utf8")) as unknown;
+        known = Array.isArray(list) && list.every((x) => typeof x === "string") ? new Set(list) : null;
+      } catch {
+        known = null;
+      }
+      this.opaqueKnown.set(layerDir, known);
+    }
+    return known ?? undefined;
+  }
+
+  /** Keeps the list of a layer dir's opaque directories beside it (before the dir is in place). */
+  async recordOpaqueDirs(layerDir: string, opaque: Iterable<string>): Promise<void> {
+    await mkdir(this.layers, { recursive: true });
+    await atomicWriteFile(`${layerDir}.opaque.json`, JSON.stringify([...opaque]), { fsync: false });
+  }
+
   async hasBlob(digest: string): Promise<boolean> {
     try {
       await stat(this.blobPath(digest));
@@ -136,7 +162,8 @@ export class BuildStore {
           const gz = layer.mediaType.endsWith("gzip") || layer.mediaType.endsWith("tar.gzip");
           const input = gz ? raw.pipe(createGunzip()) : raw;
           raw.on("error", (e) => input.destroy(e));
-          await extractLayer(input, join(tmp, "l"));
+          const { opaque } = await extractLayer(input, join(tmp, "l"));
+          await this.recordOpaqueDirs(dir, opaque);
           await rename(join(tmp, "l"), dir).catch(async (err: NodeJS.ErrnoException) => {
             if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
           });

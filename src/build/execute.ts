@@ -184,6 +184,8 @@ interface PendingLayer {
   archived: Promise<void>;
   /** Removes `dir` on Ctrl-C until then. */
   unregister: () => void;
+  /** Its opaque directories, once known (a COPY's at once: none). */
+  opaque?: Set<string>;
 }
 
 /** DOCKYARD_DIRECT_COPY=0: every COPY runs on an overlay mount (to compare, or to rule it out). */
@@ -620,7 +622,7 @@ export class Executor {
         if (opts.direct && DIRECT_COPY) {
           const d = await directSnapshot(this.o.store.tmp);
           try {
-            const lower = new LowerView(lowers, d.upper);
+            const lower = new LowerView(lowers, d.upper, (dir) => this.opaqueDirsOf(s, dir));
             const w = await opts.direct(d.upper, lower);
             lower.pruneCopiedUp();
             direct = { m: d, w };
@@ -661,6 +663,8 @@ export class Executor {
               });
               tm("diff");
               Object.assign(layer, { digest: blob.digest, size: blob.size, diffID: blob.diffID });
+              const known = s.pending.get(layer);
+              if (known) known.opaque = new Set(blob.opaque);
               if (!(await this.o.store.hasBlob(blob.digest)))
                 await this.o.store.adoptBlob(tmpBlob, blob.digest);
               await this.o.store.putStep(key, made);
@@ -673,7 +677,16 @@ export class Executor {
                   );
             });
             archived.catch(() => {}); // awaited when the stage settles its layers
-            s.pending.set(layer, { upper: m.upper, dir: m.dir, unmounted: unmounting, archived, unregister });
+            const pending: PendingLayer = {
+              upper: m.upper,
+              dir: m.dir,
+              unmounted: unmounting,
+              archived,
+              unregister,
+              // written without a mount: it cannot hold an opaque directory
+              ...(direct ? { opaque: new Set<string>() } : {}),
+            };
+            s.pending.set(layer, pending);
             rec = made;
           } else await m.release();
         } catch (err) {
@@ -732,7 +745,11 @@ export class Executor {
     for (const [layer, p] of s.pending) {
       try {
         await p.unmounted; // settled: a failed unmount rejected the step that mounted it
-        if (layer.diffID !== NOT_YET) await adoptUpper(p.upper, this.o.store.layerDir(layer.diffID));
+        if (layer.diffID !== NOT_YET) {
+          const dir = this.o.store.layerDir(layer.diffID);
+          if (p.opaque) await this.o.store.recordOpaqueDirs(dir, p.opaque);
+          await adoptUpper(p.upper, dir);
+        }
         await rm(p.dir, { recursive: true, force: true });
       } catch (err) {
         failure ??= err;
@@ -742,6 +759,12 @@ export class Executor {
     }
     s.pending.clear();
     if (failure !== undefined) throw failure;
+  }
+
+  /** What is known of a lowerdir's opaque directories: a pending layer's, or the store's list. */
+  private opaqueDirsOf(s: StageState, dir: string): Set<string> | undefined {
+    for (const p of s.pending.values()) if (p.upper === dir) return p.opaque;
+    return this.o.store.opaqueDirsOf(dir);
   }
 
   /** A blob of the build store (waiting for it when --cache-from is still downloading it). */

@@ -76,7 +76,14 @@ export class LowerView {
   constructor(
     private readonly layers: string[],
     readonly upper: string,
+    /** A layer dir's opaque directories when known (else they are read from its xattrs). */
+    private readonly opaqueOf: (layerDir: string) => Set<string> | undefined = () => undefined,
   ) {}
+
+  private opaque(layer: string, rel: string): boolean {
+    const known = this.opaqueOf(layer);
+    return known ? known.has(rel) : isOpaque(join(layer, rel));
+  }
 
   /** The layers in which `rel` is a visible directory (top-most first); null when it is none. */
   private dirLayers(rel: string): string[] | null {
@@ -98,7 +105,7 @@ export class LowerView {
           break;
         }
         found.push(parent[i]!);
-        if (i < parent.length - 1 && isOpaque(join(parent[i]!, rel))) break;
+        if (i < parent.length - 1 && this.opaque(parent[i]!, rel)) break;
       }
       out = found.length ? found : null;
     }

@@ -190,6 +190,8 @@ export interface LayerBlob {
   path: string;
   /** Uncompressed size. */
   uncompressedSize: number;
+  /** The opaque directories of the upper dir (relative paths). */
+  opaque: string[];
 }
 
 interface Xattrs {
@@ -429,6 +431,7 @@ export async function diffToLayer(
     digest: gz.d.digest(),
     size: gz.d.size,
     path: outPath,
+    opaque: [...opaque],
   };
 }
 
@@ -452,7 +455,11 @@ function escape(name: string, why: string): never {
  * is a symlink is refused), hardlink targets must be inside `dest`. Whiteouts become overlay
  * whiteouts (char device 0/0) and `.wh..wh..opq` sets the opaque xattr, so the dir can be a lowerdir.
  */
-export async function extractLayer(input: Readable, dest: string, opts: ExtractOptions = {}): Promise<void> {
+export async function extractLayer(
+  input: Readable,
+  dest: string,
+  opts: ExtractOptions = {},
+): Promise<{ opaque: string[] }> {
   const overlay = opts.overlay !== false;
   await mkdir(dest, { recursive: true });
   const realDirs = new Set<string>([""]);
@@ -595,6 +602,7 @@ export async function extractLayer(input: Readable, dest: string, opts: ExtractO
     chmodSync(abs, mode);
     utimesSync(abs, mtime, mtime);
   }
+  return { opaque: opaqueDirs.map((d) => posix.relative(dest, d)) };
 }
 
 /** Sets extended attributes from a getfattr-format dump, in one `setfattr --restore` run. */

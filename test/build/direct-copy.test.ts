@@ -5,7 +5,7 @@
 // and a symlink on the way (that step goes back to the overlay).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
 import {
@@ -48,12 +48,12 @@ COPY tree/ /data/keep/
 COPY a.txt /link/via-link.txt
 `;
 
-async function build(ctx: string, home: string, direct: boolean, out: string) {
+async function build(ctx: string, home: string, direct: boolean, out: string, ...flags: string[]) {
   return run(
     BIN,
     [
       "build",
-      "--no-cache",
+      ...flags,
       "--progress",
       "plain",
       "--network",
@@ -88,9 +88,15 @@ test(
       "tree/top.txt": "t\n",
     });
     await mkdir(join(ctx, "empty"));
-    const overlay = await build(ctx, join(work, "home-overlay"), false, join(work, "out-overlay"));
+    const overlay = await build(
+      ctx,
+      join(work, "home-overlay"),
+      false,
+      join(work, "out-overlay"),
+      "--no-cache",
+    );
     assert.equal(overlay.code, 0, overlay.stderr);
-    const direct = await build(ctx, join(work, "home-direct"), true, join(work, "out-direct"));
+    const direct = await build(ctx, join(work, "home-direct"), true, join(work, "out-direct"), "--no-cache");
     assert.equal(direct.code, 0, direct.stderr);
     const iid = async (out: string) => (await execFileP("cat", [`${out}.iid`])).stdout.trim();
     assert.equal(await iid(join(work, "out-direct")), await iid(join(work, "out-overlay")), "the same image");
@@ -126,5 +132,19 @@ test(
     ])
       assert.ok(tree.includes(want), `${want} in\n${tree.join("\n")}`);
     assert.ok(!tree.some((l) => l.endsWith("/hidden")), tree.join("\n"));
+
+    // again with the RUN steps cached: their layers come from the store, with the list of opaque
+    // directories kept beside each (not read from xattrs)
+    await writeFile(join(ctx, "tree", "old", "f.txt"), "f2\n");
+    const overlay2 = await build(ctx, join(work, "home-overlay"), false, join(work, "out-overlay2"));
+    assert.equal(overlay2.code, 0, overlay2.stderr);
+    const direct2 = await build(ctx, join(work, "home-direct"), true, join(work, "out-direct2"));
+    assert.equal(direct2.code, 0, direct2.stderr);
+    assert.match(direct2.stdout + direct2.stderr, /#3 CACHED/);
+    assert.equal(
+      await iid(join(work, "out-direct2")),
+      await iid(join(work, "out-overlay2")),
+      "the same image",
+    );
   },
 );
