@@ -661,7 +661,7 @@ export class Executor {
                 epoch: this.o.epoch,
                 opaque: w ? w.opaque : true,
               });
-              tm("diff");
+              tm(blob.stored ? `diff (${blob.stored} bytes stored)` : "diff");
               Object.assign(layer, { digest: blob.digest, size: blob.size, diffID: blob.diffID });
               const known = s.pending.get(layer);
               if (known) known.opaque = new Set(blob.opaque);
@@ -1245,6 +1245,7 @@ export class Executor {
               return !!ent && !excluded(relp ? `${relp}/${r}` : r, ent.type === "dir");
             };
             if (st.kind === "ADD" && e.type === "file" && relp === undefined && (await isArchive(host))) {
+              if (lower) throw new NeedsOverlay("ADD unpacks an archive"); // its entries may replace anything
               await this.addArchive(
                 host,
                 await mkdirAllInRoot(root, destIsDir ? dest : dest + "/", owner),
@@ -1269,7 +1270,7 @@ export class Executor {
       await this.fsStep(s, st, createdBy, key, (m) => copyInto(m.merged), {
         ...fsOpts,
         // ADD's archives and URLs stay on the overlay
-        ...(st.kind === "COPY" ? { direct: copyInto } : {}),
+        ...(urlSources.length === 0 ? { direct: copyInto } : {}),
       });
     } finally {
       await fromView?.release();

@@ -28,7 +28,7 @@ import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
-import { createGzip } from "node:zlib";
+import { SegmentedGzip } from "./gzip-segments.js";
 import { Digester, type Digest } from "../image/digest.js";
 import { DockyardError } from "../image/errors.js";
 import { cleanRelative } from "./fsutil.js";
@@ -192,6 +192,8 @@ export interface LayerBlob {
   uncompressedSize: number;
   /** The opaque directories of the upper dir (relative paths). */
   opaque: string[];
+  /** Bytes of file content stored without deflating (it would not compress). */
+  stored: number;
 }
 
 interface Xattrs {
@@ -303,6 +305,26 @@ export interface DiffOptions {
   opaque?: boolean;
 }
 
+/** Files smaller than this never change the compression level (a switch costs a flush). */
+const STORE_MIN_SIZE = 16 << 10;
+
+/**
+ * Whether data will hardly compress: the byte entropy of its first 64 KiB above 7.5 bits (random
+ * and already-compressed data are near 8; text is near 5, machine code near 6).
+ */
+export function looksIncompressible(b: Buffer): boolean {
+  const n = Math.min(b.length, 1 << 16);
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < n; i++) counts[b[i]!]!++;
+  let bits = 0;
+  for (const c of counts) {
+    if (c === 0) continue;
+    const p = c / n;
+    bits -= p * Math.log2(p);
+  }
+  return bits > 7.5;
+}
+
 export function gzipLevel(): number {
   const v = Number(process.env.DOCKYARD_GZIP_LEVEL);
   return Number.isInteger(v) && v >= 0 && v <= 9 ? v : 1;
@@ -325,11 +347,23 @@ export async function diffToLayer(
   const epochMs = opts.epoch !== undefined ? opts.epoch * 1000 : undefined;
   const mtimeOf = (ms: number) => Math.floor((epochMs !== undefined && ms > epochMs ? epochMs : ms) / 1000);
 
-  const gzip = createGzip({ level: opts.gzipLevel ?? gzipLevel(), chunkSize: 256 * 1024 });
+  const baseLevel = opts.gzipLevel ?? gzipLevel();
+  // Files that do not compress (images, archives, fonts: already compressed) are stored, not
+  // deflated: gzip -1 spent ~50 ms on 2.8 MB of PNGs to save 15 %. The level changes only at
+  // file boundaries and by the content alone, so the blob stays reproducible.
+  const gzip = new SegmentedGzip(baseLevel);
+  let level = baseLevel;
+  let stored = 0;
+  const useLevel = async (want: number) => {
+    if (want === level) return;
+    await tw.flushBuffered();
+    await gzip.setLevel(want);
+    level = want;
+  };
   const gz = new HashCount();
   // the blob is on disk (fsynced) before a step record can name it: a crash must not leave a
   // cached step whose layer is a truncated file
-  const done = pipeline(gzip, gz, createWriteStream(outPath));
+  const done = pipeline(gzip.output, gz, createWriteStream(outPath));
   done.catch(() => {});
   const tw = new TarWriter(gzip);
   const buf = Buffer.allocUnsafe(1 << 20);
@@ -385,9 +419,14 @@ export async function diffToLayer(
         const fd = openSync(abs, "r");
         try {
           let left = st.size;
+          let first = true;
           while (left > 0) {
             const n = readSync(fd, buf, 0, Math.min(buf.length, left), null);
             if (n <= 0) throw new DockyardError("INTERNAL", `${r} shrank while it was archived`);
+            if (first && baseLevel > 0 && st.size >= STORE_MIN_SIZE)
+              await useLevel(looksIncompressible(buf.subarray(0, n)) ? 0 : baseLevel);
+            first = false;
+            if (level === 0 && baseLevel > 0) stored += n;
             await tw.data(buf.subarray(0, n));
             left -= n;
           }
@@ -412,7 +451,7 @@ export async function diffToLayer(
   try {
     await walk("");
     await tw.finish();
-    gzip.end();
+    await gzip.end();
   } catch (err) {
     gzip.destroy(err as Error);
     await done.catch(() => {});
@@ -432,6 +471,7 @@ export async function diffToLayer(
     size: gz.d.size,
     path: outPath,
     opaque: [...opaque],
+    stored,
   };
 }
 

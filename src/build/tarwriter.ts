@@ -53,14 +53,16 @@ export class TarWriter {
   /** Digest of the uncompressed stream (the layer's diffID). */
   readonly digester = new Digester();
 
-  constructor(private readonly out: Writable) {}
+  /** `out`: a stream, or a sink whose writeChunk resolves when it can take more. */
+  constructor(private readonly out: Writable | { writeChunk(chunk: Buffer): Promise<void> }) {}
 
   private async flush(): Promise<void> {
     if (this.used === 0) return;
     const chunk = Buffer.from(this.buf.subarray(0, this.used));
     this.used = 0;
     this.digester.update(chunk);
-    if (!this.out.write(chunk)) await once(this.out, "drain");
+    if ("writeChunk" in this.out) await this.out.writeChunk(chunk);
+    else if (!this.out.write(chunk)) await once(this.out, "drain");
   }
 
   private async push(data: Buffer): Promise<void> {
@@ -119,6 +121,11 @@ export class TarWriter {
 
   async data(chunk: Buffer): Promise<void> {
     await this.push(chunk);
+  }
+
+  /** Hands everything buffered so far to `out` (before its settings change mid-stream). */
+  async flushBuffered(): Promise<void> {
+    await this.flush();
   }
 
   async pad(size: number): Promise<void> {

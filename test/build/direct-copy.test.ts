@@ -45,6 +45,8 @@ COPY tree/ /gone/
 COPY --chown=someone:grp a.txt /etc/app/owned
 COPY empty/ /data/
 COPY tree/ /data/keep/
+ADD a.txt /data/added.txt
+ADD arch.tar /data/unpacked/
 COPY a.txt /link/via-link.txt
 `;
 
@@ -88,6 +90,9 @@ test(
       "tree/top.txt": "t\n",
     });
     await mkdir(join(ctx, "empty"));
+    await mkdir(join(work, "arch"));
+    await writeFile(join(work, "arch", "inside.txt"), "in\n");
+    await execFileP("tar", ["-C", join(work, "arch"), "-cf", join(ctx, "arch.tar"), "inside.txt"]);
     const overlay = await build(
       ctx,
       join(work, "home-overlay"),
@@ -107,6 +112,11 @@ test(
     assert.match(
       log,
       /COPY a\.txt \/link\/via-link\.txt direct gave way \(needs an overlay mount: \/link is a symlink/,
+    );
+    assert.match(log, /ADD a\.txt \/data\/added\.txt direct \d+ms/);
+    assert.match(
+      log,
+      /ADD arch\.tar \/data\/unpacked\/ direct gave way \(needs an overlay mount: ADD unpacks an archive\)/,
     );
     assert.doesNotMatch(overlay.stderr + overlay.stdout, / direct /);
 
@@ -129,6 +139,8 @@ test(
       "gone/old 755 0:0 d", // the source's: the /gone/old below is whited out
       "gone/old/f.txt 644 0:0 f",
       "etc/app/owned 644 4321:8765 f",
+      "data/added.txt 644 0:0 f",
+      "data/unpacked/inside.txt 644 0:0 f",
     ])
       assert.ok(tree.includes(want), `${want} in\n${tree.join("\n")}`);
     assert.ok(!tree.some((l) => l.endsWith("/hidden")), tree.join("\n"));

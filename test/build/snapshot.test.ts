@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, writeFile, rm, lstat, readFile, stat, symlink, utimes } from "node:fs/promises";
@@ -6,9 +7,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import * as tar from "tar-stream";
-import { extractLayer, diffToLayer, mountOverlay, OPAQUE_XATTR } from "../../src/build/snapshot.js";
+import {
+  extractLayer,
+  diffToLayer,
+  looksIncompressible,
+  mountOverlay,
+  OPAQUE_XATTR,
+} from "../../src/build/snapshot.js";
 import { isDockyardError } from "../../src/image/errors.js";
 import { hasCommand } from "../helpers/peers.js";
 
@@ -195,6 +202,44 @@ test(
     });
   },
 );
+
+test("diff: files that do not compress are stored, the rest deflated; same digests every time", async () => {
+  await withDir(async (d) => {
+    const up = join(d, "upper");
+    await mkdir(join(up, "img"), { recursive: true });
+    // deterministic noise (what PNGs and archives look like to deflate) and text
+    const noise = Buffer.concat(
+      Array.from({ length: 9375 }, (_, i) => createHash("sha256").update(String(i)).digest()),
+    );
+    const text = Buffer.from("const route = (req, res) => res.json({ ok: true });\n".repeat(6000));
+    await writeFile(join(up, "img/a.png"), noise);
+    await writeFile(join(up, "img/b.png"), noise.subarray(0, 100_000));
+    await writeFile(join(up, "z.js"), text);
+    await writeFile(join(up, "small.png"), noise.subarray(0, 1000));
+    assert.equal(looksIncompressible(noise), true);
+    assert.equal(looksIncompressible(text), false);
+    const blob = await diffToLayer(up, join(d, "l1.tgz"), { gzipLevel: 1 });
+    const again = await diffToLayer(up, join(d, "l2.tgz"), { gzipLevel: 1 });
+    assert.equal(again.digest, blob.digest, "reproducible");
+    assert.equal(again.diffID, blob.diffID);
+    // the noise is stored (a little larger than itself), the text deflated to a sliver
+    const raw = noise.length + 100_000 + text.length;
+    assert.ok(blob.size > 400_000 && blob.size < 400_000 + text.length / 10, `${blob.size} of ${raw}`);
+    // the two noise files, and small.png after them (a small file never switches the level)
+    assert.equal(blob.stored, 401_000, "stored, not deflated");
+    const gz = readFileSync(join(d, "l1.tgz"));
+    assert.ok(!gz.includes(text.subarray(1000, 1064)), "the text is deflated");
+    // and it is one valid gzip stream of the whole tar
+    const tarBytes = gunzipSync(readFileSync(join(d, "l1.tgz")));
+    assert.equal(tarBytes.length, blob.uncompressedSize);
+    const names = (await listTar(join(d, "l1.tgz"))).map((h) => h.name);
+    assert.deepEqual(names, ["img/", "img/a.png", "img/b.png", "small.png", "z.js"]);
+    assert.ok(tarBytes.includes(text) && tarBytes.includes(noise), "the contents are intact");
+    // GNU tar and gzip read it too (CRC and size in the trailer checked)
+    const listed = execFileSync("tar", ["-tzf", join(d, "l1.tgz")], { encoding: "utf8" });
+    assert.deepEqual(listed.trim().split("\n"), names);
+  });
+});
 
 test("overlay: mount, whiteout a lower file, release leaves no mount and no dirs", { skip }, async () => {
   await withDir(async (d) => {
