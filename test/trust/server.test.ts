@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NotaryService, NotaryHttpError } from "../../src/trust/server/service.js";
@@ -239,6 +239,17 @@ test("publisher over HTTP: init, sign, signer, revoke, rotations; a cached clien
     const after = await consumer();
     assert.equal(after.root.signed.version, 6);
     assert.ok(lookupTarget(after, "v1"));
+
+    // the server's private keys (timestamp, and snapshot once rotated to it) are 0600 files
+    const files = (await readdir(join(dir, "srv"), { recursive: true })).map((f) => join(dir, "srv", f));
+    const keyFiles = files.filter((f) => /[/]keys[/](timestamp|snapshot)[/][^/]+\.json$/.test(f));
+    assert.ok(
+      keyFiles.some((f) => f.includes("/timestamp/")),
+      files.join("\n"),
+    );
+    for (const f of keyFiles) assert.equal((await stat(f)).mode & 0o777, 0o600, f);
+    const state = files.find((f) => f.endsWith("state.json"));
+    assert.ok(state && ((await stat(state)).mode & 0o777) === 0o644, "metadata stays readable");
 
     // revoke removes v2 from the roles we can sign; wrong passphrase is a clear error
     assert.deepEqual((await repo.removeTarget("v2")).sort(), ["targets/alice", "targets/releases"]);

@@ -14,7 +14,12 @@ export interface StorageDriver {
   /** The whole content of a small file; throws PathNotFoundError. */
   getContent(path: string): Promise<Buffer>;
   /** Atomically replaces the content of `path` (creating parents). */
-  putContent(path: string, data: Uint8Array | string, opts?: { sync?: boolean }): Promise<void>;
+  /** `secret`: readable by the registry's user only (0600 on a filesystem), from its creation on. */
+  putContent(
+    path: string,
+    data: Uint8Array | string,
+    opts?: { sync?: boolean; secret?: boolean },
+  ): Promise<void>;
   /** A stream of the file from `offset` (to `end` inclusive when given). Throws PathNotFoundError. */
   reader(path: string, offset?: number, end?: number): Promise<Readable>;
   /**

@@ -211,23 +211,29 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  async putContent(path: string, data: Uint8Array | string, opts: { sync?: boolean } = {}): Promise<void> {
+  async putContent(
+    path: string,
+    data: Uint8Array | string,
+    opts: { sync?: boolean; secret?: boolean } = {},
+  ): Promise<void> {
     const target = this.fullPath(path);
     const tmp = tempPathFor(target);
     const sync = opts.sync !== false;
+    const mode = opts.secret ? 0o600 : 0o644;
     let fh: FileHandle;
     try {
-      fh = await open(tmp, "w", 0o644);
+      fh = await open(tmp, "w", mode);
     } catch (err) {
       if (!isENOENT(err)) throw mapFsError(err, path);
       await mkdir(dirname(target), { recursive: true }).catch((e) => {
         throw mapFsError(e, path);
       });
-      fh = await open(tmp, "w", 0o644).catch((e) => {
+      fh = await open(tmp, "w", mode).catch((e) => {
         throw mapFsError(e, path);
       });
     }
     try {
+      if (opts.secret) await fh.chmod(0o600); // exact, whatever the umask
       await fh.writeFile(data);
       if (sync) await fh.sync();
       await fh.close();

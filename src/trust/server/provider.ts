@@ -28,8 +28,8 @@ export class DriverTrustStorage implements TrustStorage {
       throw e;
     }
   }
-  async put(path: string, data: Uint8Array): Promise<void> {
-    await this.driver.putContent(this.p(path), data, { sync: true });
+  async put(path: string, data: Uint8Array, opts: { secret?: boolean } = {}): Promise<void> {
+    await this.driver.putContent(this.p(path), data, { sync: true, secret: opts.secret === true });
   }
   async list(prefix: string): Promise<string[]> {
     return this.driver.list(this.p(prefix));

@@ -51,6 +51,7 @@ export class ServerKeys {
     await this.storage.put(
       joinPath(this.dir(gun, role), `${keyId(tuf)}.json`),
       Buffer.from(JSON.stringify(stored)),
+      { secret: true }, // it holds the private key
     );
     return { keytype: tuf.keytype, keyval: { private: null, public: tuf.keyval.public } };
   }

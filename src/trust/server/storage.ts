@@ -9,8 +9,11 @@ import { atomicWriteFile } from "../../util/fs.js";
  */
 export interface TrustStorage {
   get(path: string): Promise<Uint8Array | undefined>;
-  /** Atomic: readers see the old or the new content, never a mix; durable when it resolves. */
-  put(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Atomic: readers see the old or the new content, never a mix; durable when it resolves.
+   * `secret` (private keys): readable by the server's user only.
+   */
+  put(path: string, data: Uint8Array, opts?: { secret?: boolean }): Promise<void>;
   list(prefix: string): Promise<string[]>;
   delete(prefix: string): Promise<void>;
 }
@@ -34,8 +37,8 @@ export class FsTrustStorage implements TrustStorage {
       throw e;
     }
   }
-  async put(path: string, data: Uint8Array): Promise<void> {
-    await atomicWriteFile(this.p(path), data);
+  async put(path: string, data: Uint8Array, opts: { secret?: boolean } = {}): Promise<void> {
+    await atomicWriteFile(this.p(path), data, opts.secret ? { mode: 0o600 } : {});
   }
   async list(prefix: string): Promise<string[]> {
     try {
