@@ -20,6 +20,7 @@ export class SegmentedGzip {
   private crc = 0;
   private size = 0;
   private failed?: Error;
+  private ended = false;
 
   constructor(
     private level: number,
@@ -28,6 +29,10 @@ export class SegmentedGzip {
     this.output = this.out;
     this.out.write(HEADER);
     this.out.on("drain", () => this.raw.resume());
+    // the reader gone (a failed write of the blob: disk full): the writer must not wait on drain
+    this.out.on("close", () => {
+      if (!this.ended) this.destroy(new Error("the compressed layer's output closed early"));
+    });
     this.raw = this.segment(level);
   }
 
@@ -73,12 +78,14 @@ export class SegmentedGzip {
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(this.crc >>> 0, 0);
     trailer.writeUInt32LE(this.size, 4);
+    this.ended = true;
     this.out.end(trailer);
   }
 
   destroy(err: Error): void {
-    this.failed ??= err;
-    this.raw.destroy();
+    if (this.failed) return;
+    this.failed = err;
+    this.raw.destroy(err); // a writer waiting on its drain gets the error
     this.out.destroy(err);
   }
 }

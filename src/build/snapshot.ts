@@ -454,8 +454,12 @@ export async function diffToLayer(
     await gzip.end();
   } catch (err) {
     gzip.destroy(err as Error);
-    await done.catch(() => {});
-    throw err;
+    // a failed write of the blob (ENOSPC, EIO…) is the cause worth reporting
+    const cause = await done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    throw cause ?? err;
   }
   await done;
   const fh = await open(outPath, "r+");

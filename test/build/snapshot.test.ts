@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, writeFile, rm, lstat, readFile, stat, symlink, utimes } from "node:fs/promises";
@@ -238,6 +238,20 @@ test("diff: files that do not compress are stored, the rest deflated; same diges
     // GNU tar and gzip read it too (CRC and size in the trailer checked)
     const listed = execFileSync("tar", ["-tzf", join(d, "l1.tgz")], { encoding: "utf8" });
     assert.deepEqual(listed.trim().split("\n"), names);
+  });
+});
+
+test("diff: a blob that cannot be written fails the diff (it does not hang on backpressure)", async () => {
+  await withDir(async (d) => {
+    const up = join(d, "upper");
+    await mkdir(up);
+    // 8 MB that is stored, not deflated: far more than the streams buffer
+    await writeFile(
+      join(up, "big.bin"),
+      Buffer.concat(Array.from({ length: 128 }, () => randomBytes(1 << 16))),
+    );
+    await writeFile(join(up, "text.txt"), "x".repeat(100_000));
+    await assert.rejects(diffToLayer(up, join(d, "no", "such", "dir", "layer.tgz")), /ENOENT/);
   });
 });
 
