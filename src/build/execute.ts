@@ -168,6 +168,8 @@ interface StageState {
   dry?: boolean;
   /** Layers of this stage still being archived, by their (not yet filled in) record. */
   pending: Map<LayerRecord, PendingLayer>;
+  /** Work off the steps' path the stage waits for at its end (unmounting COPY --from views). */
+  background: Promise<void>[];
 }
 
 /**
@@ -384,6 +386,7 @@ export class Executor {
     config.config ??= {};
     return {
       pending: new Map(),
+      background: [],
       stage,
       config,
       layers,
@@ -739,6 +742,7 @@ export class Executor {
    */
   private async settleLayers(s: StageState): Promise<void> {
     let failure: unknown;
+    for (const b of s.background.splice(0)) await b.catch((err: unknown) => void (failure ??= err));
     for (const p of s.pending.values()) {
       await p.archived.catch((err: unknown) => void (failure ??= err));
     }
@@ -1273,7 +1277,12 @@ export class Executor {
         ...(urlSources.length === 0 ? { direct: copyInto } : {}),
       });
     } finally {
-      await fromView?.release();
+      // the view is unmounted while the next step runs; the stage waits for it at its end
+      if (fromView) {
+        const released = fromView.release();
+        released.catch(() => {}); // handled when the stage settles
+        s.background.push(released);
+      }
     }
   }
 
