@@ -65,11 +65,46 @@ export class XattrCopy {
   readonly pairs = new Map<string, string>();
   /** Some attribute was set (the layer diff must then read them: DiffOptions.opaque). */
   applied = false;
+  /** Dumps read ahead (while the copy runs), and the source paths they cover. */
+  private readonly ahead: Promise<string>[] = [];
+  private readonly covered = new Set<string>();
+
+  /** Starts reading the attributes of source paths about to be copied (the copy need not wait). */
+  prefetch(paths: string[]): void {
+    for (const chunk of argChunks(paths.filter((p) => !this.covered.has(p)))) {
+      const dump = getfattrOf(chunk);
+      dump.catch(() => {}); // awaited by flushXattrs
+      this.ahead.push(dump);
+      for (const p of chunk) this.covered.add(p);
+    }
+  }
+
+  /** The read-ahead dumps, and what of `srcs` they do not cover. */
+  async takeAhead(srcs: string[]): Promise<{ dumps: string[]; rest: string[] }> {
+    const dumps = await Promise.all(this.ahead.splice(0));
+    const rest = srcs.filter((s) => !this.covered.has(s));
+    this.covered.clear();
+    return { dumps, rest };
+  }
 }
 
 /** `getfattr -d` of exactly these paths (not recursive: what was excluded is never read). */
 function getfattrOf(paths: string[]): Promise<string> {
   return getfattr(["-d", "-m", "-", "--", ...paths]);
+}
+
+/** Argument lists of at most ~96 KiB. */
+function argChunks(paths: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < paths.length;) {
+    const chunk: string[] = [];
+    for (let bytes = 0; i < paths.length && (chunk.length === 0 || bytes < 96 << 10); i++) {
+      chunk.push(paths[i]!);
+      bytes += Buffer.byteLength(paths[i]!) + 3;
+    }
+    out.push(chunk);
+  }
+  return out;
 }
 
 /** Copies the collected extended attributes onto the copies (and forgets them). */
@@ -79,15 +114,9 @@ export async function flushXattrs(o: CopyOpts): Promise<void> {
   const pairs = new Map(x.pairs);
   x.pairs.clear();
   const dump: string[] = [];
-  const srcs = [...pairs.keys()];
-  // argument lists of at most ~96 KiB
-  for (let i = 0; i < srcs.length;) {
-    const chunk: string[] = [];
-    for (let bytes = 0; i < srcs.length && (chunk.length === 0 || bytes < 96 << 10); i++) {
-      chunk.push(srcs[i]!);
-      bytes += Buffer.byteLength(srcs[i]!) + 3;
-    }
-    const out = await getfattrOf(chunk);
+  const { dumps, rest } = await x.takeAhead([...pairs.keys()]);
+  for (const chunk of argChunks(rest)) dumps.push(await getfattrOf(chunk));
+  for (const out of dumps) {
     let dst: string | undefined;
     let list: string[] = [];
     const end = () => {

@@ -1157,6 +1157,20 @@ export class Executor {
             : undefined;
         if (st.from) fromView ??= await this.mountFrom(s, st.from);
         const o: CopyOpts = { root, owner, chmod: chmodFn, xattrs: new XattrCopy(), lower };
+        // the attributes of the context files to copy are read (getfattr) while they are copied
+        if (!st.from) {
+          const ctx = this.o.context;
+          const paths: string[] = [];
+          for (const hits of ctxHits.values())
+            for (const { e, relp } of hits)
+              for (const ent of ctx.under(e.rel)) {
+                const r = relUnder(e.rel, ent.rel);
+                if (ent.type !== "file" && ent.type !== "dir") continue;
+                if (r && excluded(relp ? `${relp}/${r}` : r, ent.type === "dir")) continue;
+                paths.push(join(ctx.root, ent.rel));
+              }
+          o.xattrs!.prefetch(paths);
+        }
         const destDirOf = async (name: string, srcIsDir: boolean): Promise<string> => {
           // returns the host path the source should be copied to
           if (destIsDir) {
