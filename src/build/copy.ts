@@ -23,7 +23,7 @@ import {
 } from "node:fs";
 import { join, normalize, posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
-import { resolveInRoot } from "./fsutil.js";
+import { lstatOrUndefined, resolveInRoot } from "./fsutil.js";
 import { compilePattern } from "./dockerignore.js";
 import { carriedXattr, decodeGetfattrName, getfattr, quoteGetfattrName, restoreXattrs } from "./snapshot.js";
 import { NeedsOverlay, type LowerView } from "./lower.js";
@@ -250,14 +250,6 @@ export async function copyEntry(
 ): Promise<number> {
   if (o.xattrs) srcHost = normalize(srcHost).replace(/(.)\/+$/, "$1");
   return copyEntrySync(srcHost, dstHost, o, include, rel, preserveOwner);
-}
-
-function lstatOrUndefined(p: string) {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }
 
 export function copyEntrySync(

@@ -1,3 +1,4 @@
+import { lstatSync, type Stats } from "node:fs";
 import { lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import { DockyardError } from "../image/errors.js";
@@ -62,4 +63,13 @@ export function cleanRelative(name: string, what = "path"): string {
     if (depth < 0) throw new DockyardError("PATH_ESCAPE", `${what} ${JSON.stringify(name)} escapes its root`);
   }
   return n;
+}
+
+/** lstat, or undefined when there is nothing there (or a parent is not a directory). */
+export function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -10,7 +10,6 @@ import {
   existsSync,
   lchownSync,
   chmodSync,
-  lstatSync,
   lutimesSync,
   mkdirSync,
   readdirSync,
@@ -20,6 +19,7 @@ import {
 import { readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { OPAQUE_XATTR } from "./snapshot.js";
+import { lstatOrUndefined } from "./fsutil.js";
 
 /** This step needs a real overlay mount: the direct upper dir is thrown away and it runs again. */
 export class NeedsOverlay extends Error {
@@ -32,14 +32,6 @@ export interface LowerEntry {
   /** Host path of the entry in the top-most layer that shows it. */
   host: string;
   st: Stats;
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }
 
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
