@@ -637,12 +637,12 @@ export class Executor {
           }
         }
         const m = direct?.m ?? (await mountOverlay(lowers, this.o.store.tmp));
-        tm("mount");
+        if (!direct) tm("mount");
         // set once the unmount (keeping the upper dir) has started: from then on m.dir is ours to remove
         let unmounting: Promise<void> | undefined;
         try {
           const w = direct ? direct.w : await work(m, h);
-          tm("work");
+          if (!direct) tm("work");
           const names = await readdir(m.upper);
           if (names.length > 0) {
             // the step's process is gone and nothing writes through the mount any more: the

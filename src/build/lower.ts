@@ -133,7 +133,7 @@ export class LowerView {
     const e = this.lookup(rel);
     if (!e || !e.st.isDirectory()) return false;
     const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
-    if (!this.copyUpDir(parent) && parent !== "") return false;
+    if (!this.copyUpDir(parent)) return false;
     mkdirSync(host);
     lchownSync(host, e.st.uid, e.st.gid);
     chmodSync(host, e.st.mode & 0o7777);

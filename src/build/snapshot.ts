@@ -31,7 +31,7 @@ import { Transform, type Readable } from "node:stream";
 import { SegmentedGzip } from "./gzip-segments.js";
 import { Digester, type Digest } from "../image/digest.js";
 import { DockyardError } from "../image/errors.js";
-import { cleanRelative } from "./fsutil.js";
+import { cleanRelative, lstatOrUndefined } from "./fsutil.js";
 import { registerCleanup, tempPrefix } from "./cleanup.js";
 import { runCommand } from "./helper.js";
 
@@ -509,13 +509,6 @@ export async function extractLayer(
   const realDirs = new Set<string>([""]);
   const dirTimes: [string, Date, number][] = [];
   const opaqueDirs: string[] = [];
-  const lst = (p: string) => {
-    try {
-      return lstatSync(p);
-    } catch {
-      return undefined;
-    }
-  };
   // Sync fs calls on purpose: base layers hold thousands of small files.
   const ensureParents = (rel: string, name: string) => {
     const parts = rel.split("/");
@@ -525,7 +518,7 @@ export async function extractLayer(
       cur = cur ? `${cur}/${p}` : p;
       if (realDirs.has(cur)) continue;
       const abs = join(dest, cur);
-      const st = lst(abs);
+      const st = lstatOrUndefined(abs);
       if (!st) {
         mkdirSync(abs, { mode: 0o755 });
       } else if (st.isSymbolicLink()) escape(name, `goes through the symlink ${cur}`);
@@ -573,7 +566,7 @@ export async function extractLayer(
       }
       continue;
     }
-    const existing = lst(abs);
+    const existing = lstatOrUndefined(abs);
     if (existing && !(existing.isDirectory() && h.type === "directory")) {
       rmSync(abs, { recursive: true, force: true });
       realDirs.delete(rel);
@@ -613,7 +606,7 @@ export async function extractLayer(
         }
         if (!target) escape(h.name, "is a hardlink to the layer root");
         ensureParents(target, h.name);
-        const tst = lst(join(dest, target));
+        const tst = lstatOrUndefined(join(dest, target));
         if (!tst) escape(h.name, `is a hardlink to ${JSON.stringify(h.linkname)}, which is not in the layer`);
         if (tst.isDirectory()) escape(h.name, "is a hardlink to a directory");
         linkSync(join(dest, target), abs);

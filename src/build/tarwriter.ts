@@ -1,8 +1,6 @@
 // A small, fast tar writer (ustar + PAX records for long names, large ids and sizes) that batches
 // output into large chunks: layer diffs of thousands of small files are bound by per-entry
 // overhead, not by bytes.
-import { once } from "node:events";
-import type { Writable } from "node:stream";
 import { Digester } from "../image/digest.js";
 
 export interface TarEntry {
@@ -53,16 +51,15 @@ export class TarWriter {
   /** Digest of the uncompressed stream (the layer's diffID). */
   readonly digester = new Digester();
 
-  /** `out`: a stream, or a sink whose writeChunk resolves when it can take more. */
-  constructor(private readonly out: Writable | { writeChunk(chunk: Buffer): Promise<void> }) {}
+  /** `out`: a sink whose writeChunk resolves when it can take more (SegmentedGzip). */
+  constructor(private readonly out: { writeChunk(chunk: Buffer): Promise<void> }) {}
 
   private async flush(): Promise<void> {
     if (this.used === 0) return;
     const chunk = Buffer.from(this.buf.subarray(0, this.used));
     this.used = 0;
     this.digester.update(chunk);
-    if ("writeChunk" in this.out) await this.out.writeChunk(chunk);
-    else if (!this.out.write(chunk)) await once(this.out, "drain");
+    await this.out.writeChunk(chunk);
   }
 
   private async push(data: Buffer): Promise<void> {
