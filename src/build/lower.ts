@@ -50,6 +50,12 @@ function isOpaque(dir: string): boolean {
   }
 }
 
+/** The parent of a relative path ("" for the root's children). */
+function parentOf(rel: string): string {
+  const d = posix.dirname(rel);
+  return d === "." ? "" : d;
+}
+
 /** A relative path ("" for the root) from a container path. */
 export function relOf(containerPath: string): string {
   return posix
@@ -82,7 +88,7 @@ export class LowerView {
     if (rel === "") return this.layers;
     const known = this.dirs.get(rel);
     if (known !== undefined) return known;
-    const parent = this.dirLayers(posix.dirname(rel) === "." ? "" : posix.dirname(rel));
+    const parent = this.dirLayers(parentOf(rel));
     let out: string[] | null = null;
     if (parent) {
       const found: string[] = [];
@@ -108,7 +114,7 @@ export class LowerView {
   /** What the parent layers show at `rel` (not following a symlink there); undefined when nothing. */
   lookup(rel: string): LowerEntry | undefined {
     if (rel === "") return undefined;
-    const parent = this.dirLayers(posix.dirname(rel) === "." ? "" : posix.dirname(rel));
+    const parent = this.dirLayers(parentOf(rel));
     if (!parent) return undefined;
     for (const layer of parent) {
       const host = join(layer, rel);
@@ -132,7 +138,7 @@ export class LowerView {
     if (have) return have.isDirectory();
     const e = this.lookup(rel);
     if (!e || !e.st.isDirectory()) return false;
-    const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
+    const parent = parentOf(rel);
     if (!this.copyUpDir(parent)) return false;
     mkdirSync(host);
     lchownSync(host, e.st.uid, e.st.gid);
@@ -173,7 +179,7 @@ export class LowerView {
    */
   prepareTarget(path: string): void {
     const rel = relOf(path);
-    const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
+    const parent = parentOf(rel);
     this.prepareDir(parent);
     if (rel === "" || lstatOrUndefined(join(this.upper, rel))) return;
     const e = this.lookup(rel);
