@@ -14,6 +14,7 @@ import {
   readFile,
 } from "node:fs/promises";
 import { lstatSync } from "node:fs";
+import { constants as bufferConstants } from "node:buffer";
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { DockyardError } from "../image/errors.js";
@@ -1361,12 +1362,15 @@ export class Executor {
     o: CopyOpts,
     line: number,
   ): Promise<void> {
-    const res = await fetch(url).catch((err: Error) => {
-      throw new BuildError(`ADD ${url} failed at line ${line}: ${err.message}`, undefined, line);
-    });
-    if (!res.ok)
+    const { httpCall } = await import("../util/http.js");
+    const res = await httpCall(url, { maxRedirects: 10, maxBytes: bufferConstants.MAX_LENGTH }).catch(
+      (err: Error) => {
+        throw new BuildError(`ADD ${url} failed at line ${line}: ${err.message}`, undefined, line);
+      },
+    );
+    if (res.status < 200 || res.status > 299)
       throw new BuildError(`ADD ${url} failed at line ${line}: HTTP ${res.status}`, undefined, line);
-    const data = Buffer.from(await res.arrayBuffer());
+    const data = res.body;
     if (checksum) {
       const got = "sha256:" + createHash("sha256").update(data).digest("hex");
       if (got !== checksum)
@@ -1377,8 +1381,14 @@ export class Executor {
         );
     }
     const name = posix.basename(new URL(url).pathname) || "index.html";
-    const lm = res.headers.get("last-modified");
-    await writeFileEntry(await destDirOf(name, false), data, o, 0o600, lm ? new Date(lm) : undefined);
+    const lm = res.headers["last-modified"];
+    await writeFileEntry(
+      await destDirOf(name, false),
+      data,
+      o,
+      0o600,
+      typeof lm === "string" ? new Date(lm) : undefined,
+    );
   }
 
   private async addArchive(host: string, destHost: string, o: CopyOpts): Promise<void> {

@@ -4,6 +4,7 @@ import { commandHelp, type Command, type CommandIO } from "./command.js";
 import { ALL_LOADERS, COMMAND_MODULES } from "./commands/index.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { VERSION } from "../version.js";
+import { adoptDeferredCaCerts } from "../util/extra-ca.js";
 
 async function allCommands(): Promise<Command[]> {
   const mods = await Promise.all(ALL_LOADERS.map((l) => l()));
@@ -41,6 +42,7 @@ function match(cmds: Command[], argv: string[]): { cmd: Command; rest: string[] 
 }
 
 export async function main(argv: string[], io: CommandIO = process): Promise<number> {
+  adoptDeferredCaCerts(); // bin/dockyard's hand-over: the programs we run see NODE_EXTRA_CA_CERTS again
   const first = argv[0];
   if (first === "--version" || first === "version") {
     io.stdout.write(`dockyard ${VERSION}\n`);

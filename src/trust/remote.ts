@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DockyardError } from "../image/errors.js";
 import { atomicWriteFile } from "../util/fs.js";
 import type { Challenge, Credentials } from "../image/transports/auth.js";
-import { httpCall, multipartBody, type HttpOptions, type HttpResult } from "./http-client.js";
+import { httpCall, multipartBody, type HttpOptions, type HttpResult } from "../util/http.js";
 import type { TufCache, TufRemote } from "./tuf/client.js";
 import type { TufKey } from "./tuf/keys.js";
 
@@ -69,7 +69,7 @@ export class NotaryRemote implements TufRemote {
       const c = await this.credentials();
       if (c) headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
     }
-    return { caFile: this.opts.caFile, insecure: this.opts.insecure, ...extra, headers };
+    return { caFile: this.opts.caFile, insecure: this.opts.insecure, tooLarge: "TRUST", ...extra, headers };
   }
 
   /** Docker token auth, as the registry client does it (src/image/transports/auth.ts). */

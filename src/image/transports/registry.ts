@@ -19,6 +19,7 @@ import {
 import type { BlobOrigin, ImageSource, ImageTarget, WriteManifestOptions } from "./types.js";
 import { dockyardHome } from "./home.js";
 import { atomicWriteFile } from "../../util/fs.js";
+import { trustedCa } from "../../util/extra-ca.js";
 const VERSION_STRING = "dockyard/0.1.0";
 
 export interface RegistryClientOptions {
@@ -43,10 +44,10 @@ export interface RegistryClientOptions {
 
 type Scheme = "https" | "http";
 
-let httpsModule: Promise<typeof import("node:https")> | undefined;
-function loadHttps(): Promise<typeof import("node:https")> {
-  httpsModule ??= import("node:https");
-  return httpsModule;
+let httpsModules: Promise<[typeof import("node:https"), typeof import("node:tls")]> | undefined;
+function loadHttps(): Promise<[typeof import("node:https"), typeof import("node:tls")]> {
+  httpsModules ??= Promise.all([import("node:https"), import("node:tls")]);
+  return httpsModules;
 }
 
 /** The remembered-scheme file of `registry` under `dir`. */
@@ -312,11 +313,12 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     void attempts;
     if (url.protocol === "https:")
-      return loadHttps().then((https) => {
+      return loadHttps().then(([https, tls]) => {
         this.httpsAgent ??= new https.Agent({
           keepAlive: true,
           maxSockets: 16,
           rejectUnauthorized: !this.relaxedTls,
+          ca: this.relaxedTls ? undefined : trustedCa(tls.rootCertificates),
         });
         return this.exchange(https, this.httpsAgent, method, url, headers, body);
       });

@@ -1,17 +1,23 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { readFileSync } from "node:fs";
-import { DockyardError } from "../image/errors.js";
+import { rootCertificates } from "node:tls";
+import { DockyardError, type ErrorCode } from "../image/errors.js";
+import { trustedCa } from "./extra-ca.js";
 
 export interface HttpOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: Uint8Array;
-  /** PEM CA file for https (DOCKYARD_TRUST_CA). */
+  /** PEM CA file for https (DOCKYARD_TRUST_CA); without it, Node's roots and NODE_EXTRA_CA_CERTS. */
   caFile?: string;
   insecure?: boolean;
   maxBytes?: number;
+  /** The error code of a response over maxBytes (default SIZE_INVALID; TUF metadata says TRUST). */
+  tooLarge?: ErrorCode;
   timeoutMs?: number;
+  /** Redirects a GET or HEAD follows (default 0: a 3xx is the result). */
+  maxRedirects?: number;
 }
 
 export interface HttpResult {
@@ -31,7 +37,7 @@ function httpsAgentFor(caFile: string | undefined, insecure: boolean): HttpsAgen
   if (!a) {
     a = new HttpsAgent({
       keepAlive: true,
-      ca: caFile ? readFileSync(caFile) : undefined,
+      ca: caFile ? readFileSync(caFile) : trustedCa(rootCertificates),
       rejectUnauthorized: !insecure,
     });
     httpsAgents.set(k, a);
@@ -40,7 +46,20 @@ function httpsAgentFor(caFile: string | undefined, insecure: boolean): HttpsAgen
 }
 
 /** One HTTP(S) request, body buffered up to maxBytes (metadata and manifests are small). */
-export function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
+export async function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
+  let target = url;
+  for (let hops = 0; ; hops++) {
+    const r = await exchange(target, opts);
+    const location = r.headers.location;
+    if (!opts.maxRedirects || !REDIRECTS.has(r.status) || typeof location !== "string") return r;
+    if (hops === opts.maxRedirects)
+      throw new DockyardError("NETWORK", `${url}: more than ${opts.maxRedirects} redirects`);
+    target = new URL(location, target).href;
+  }
+}
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function exchange(url: string, opts: HttpOptions): Promise<HttpResult> {
   const u = new URL(url);
   const isHttps = u.protocol === "https:";
   const fn = isHttps ? httpsRequest : httpRequest;
@@ -67,7 +86,7 @@ export function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResul
             // emitted on the pooled socket, where nobody listens any more, and crash the process.
             reject(
               new DockyardError(
-                "TRUST",
+                opts.tooLarge ?? "SIZE_INVALID",
                 `response from ${u.host}${u.pathname} is larger than the ${max} bytes allowed`,
               ),
             );
