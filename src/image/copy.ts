@@ -424,6 +424,15 @@ function gated(raw: Readable, until: Promise<void>): Readable {
  * Runs `fn` (one or more copies into `target`), then commits the target; on failure aborts it
  * so no half-written output remains. Archive and daemon targets need this; others have no-ops.
  */
+/** Runs `fn` on an opened source and closes it after (a spooled archive's temp copy goes with it). */
+export async function withSource<T>(source: ImageSource, fn: (s: ImageSource) => Promise<T>): Promise<T> {
+  try {
+    return await fn(source);
+  } finally {
+    await source.close?.();
+  }
+}
+
 export async function withTarget<T>(target: ImageTarget, fn: (t: ImageTarget) => Promise<T>): Promise<T> {
   try {
     const r = await fn(target);

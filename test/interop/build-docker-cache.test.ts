@@ -6,12 +6,13 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
-import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { needPeers } from "../helpers/peers.js";
 import { startReferenceRegistry, type RunningRegistry } from "../image/helpers.js";
-import { docker, dockyard, removeDir, tempDir, writeContext, type Run } from "../build/fixtures.js";
+import { BIN, docker, dockyard, removeDir, run, tempDir, writeContext, type Run } from "../build/fixtures.js";
 
 const skip = needPeers("dockerd", "docker-registry");
 const nonce = `dy-buildcache-${randomBytes(5).toString("hex")}`;
@@ -240,5 +241,31 @@ test(
     const n = await dockyard(home, ["build", "--cache-to", "type=inline", ctx]);
     assert.equal(n.code, 2, n.stderr);
     assert.match(n.stderr, /type=inline needs --driver docker/);
+  },
+);
+
+test(
+  "--driver docker -o type=docker,dest=FILE: the image copied out of the Engine, and no temp copy of it left behind",
+  { skip, timeout: 300_000 },
+  async () => {
+    const ctx = await writeContext(
+      join(work, "ctx-out"),
+      ["FROM busybox:local", `RUN echo ${nonce}-out > /o`, ""].join("\n"),
+    );
+    // the Engine's `docker save` stream is spooled to a temp file while it is read
+    const tmp = join(work, "tmp-out");
+    await mkdir(tmp);
+    const out = join(work, "out.tar");
+    const tag = `dy-buildcache/out:${nonce}`;
+    images.add(tag);
+    const r = await run(
+      BIN,
+      ["build", "--driver", "docker", "--progress", "plain", "-t", tag, "-o", `type=docker,dest=${out}`, ctx],
+      { env: { ...process.env, DOCKYARD_HOME: home, DOCKYARD_TMPDIR: tmp }, timeoutMs: 300_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const names = execFileSync("tar", ["-tf", out], { encoding: "utf8" }).split("\n");
+    assert.ok(names.includes("manifest.json"), names.join(" "));
+    assert.deepEqual(await readdir(tmp), [], "the spooled docker save stream is removed");
   },
 );

@@ -9,7 +9,7 @@ import { PassThrough, type Readable } from "node:stream";
 import Docker from "dockerode";
 import * as tar from "tar-stream";
 import { DockyardError } from "../../image/errors.js";
-import { copy, withTarget } from "../../image/copy.js";
+import { copy, withSource, withTarget } from "../../image/copy.js";
 import {
   LocalStore,
   lookupCredentials,
@@ -304,8 +304,10 @@ async function planEngineCache(opts: BuildOptions, docker: Docker, classic: bool
       say(`importing cache image ${s.dir}:${s.tag ?? "latest"} into the Engine as ${name}`);
       try {
         const { source, ref } = await openSource(parseTransport(`oci:${s.dir}:${s.tag ?? "latest"}`));
-        const { target, ref: tref } = await openTarget(parseTransport(`docker-daemon:${name}`), { docker });
-        await withTarget(target, (t) => copy(source, ref, t, tref, {}));
+        await withSource(source, async (src) => {
+          const { target, ref: tref } = await openTarget(parseTransport(`docker-daemon:${name}`), { docker });
+          await withTarget(target, (t) => copy(src, ref, t, tref, {}));
+        });
       } catch (err) {
         say(`WARNING: cache import from ${s.dir} failed (building without it): ${(err as Error).message}`);
         continue;
@@ -486,8 +488,10 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
       const { source, ref: sref } = await openSource(parseTransport(`docker-daemon:${tags[0] ?? id}`), {
         docker,
       });
-      const { target, ref: tref } = await openTarget(parseTransport(`oci:${s.dir}:${s.tag ?? "latest"}`));
-      await withTarget(target, (t) => copy(source, sref, t, tref, {}));
+      await withSource(source, async (src) => {
+        const { target, ref: tref } = await openTarget(parseTransport(`oci:${s.dir}:${s.tag ?? "latest"}`));
+        await withTarget(target, (t) => copy(src, sref, t, tref, {}));
+      });
       outputs.push(`cache: ${s.dir}:${s.tag ?? "latest"} (inline)`);
     } catch (err) {
       if (!s.ignoreError) throw err;
@@ -509,14 +513,18 @@ export async function buildWithDocker(opts: BuildOptions): Promise<BuildResult> 
     if (!spec)
       throw new DockyardError("UNSUPPORTED", `--output type=${o.type} is not supported with --driver docker`);
     const { source, ref: sref } = await fromEngine();
-    const { target, ref: tref } = await openTarget(spec, { tags });
-    await withTarget(target, (t) => copy(source, sref, t, tref, {}));
+    await withSource(source, async (src) => {
+      const { target, ref: tref } = await openTarget(spec, { tags });
+      await withTarget(target, (t) => copy(src, sref, t, tref, {}));
+    });
     outputs.push(`${spec.kind}: ${o.dest}`);
   }
   if (opts.outputs?.some((o) => o.type === "image" && !o.push)) {
     const { source, ref: sref } = await fromEngine();
     const store = new LocalStore(opts.home);
-    for (const t of tags) await copy(source, sref, store, t, {});
+    await withSource(source, async (src) => {
+      for (const t of tags) await copy(src, sref, store, t, {});
+    });
   }
   if (opts.iidfile) await writeFile(opts.iidfile, id);
   if (opts.metadataFile)
