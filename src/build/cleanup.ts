@@ -8,8 +8,10 @@
 //   made): once shutting down, registering a new resource releases it at once, the pass waits for
 //   that too, and the registering code gets an error instead of starting more work.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { DockyardError } from "../image/errors.js";
@@ -49,36 +51,94 @@ export function registerTempDir(dir: string): () => void {
 const tempRoots = new Set<string>();
 
 /**
- * The prefix of a temp dir this process makes under a temp root (`snap-<pid>-…`): what a cleanup
- * pass misses (a dir whose creation was still under way when the signal came) is swept by name.
+ * Who owns a temp dir, in its name: this host and PID namespace. A sweep takes only dirs of its
+ * own host and namespace for a dead process's: with DOCKYARD_HOME on a volume that containers or
+ * hosts share, another one's live build has PIDs this one cannot see.
+ */
+const OWNER = (() => {
+  let ns = "";
+  try {
+    ns = readlinkSync("/proc/self/ns/pid");
+  } catch {
+    /* no /proc: the host name alone */
+  }
+  return createHash("sha256").update(`${hostname()}\0${ns}`).digest("hex").slice(0, 8);
+})();
+
+/**
+ * The prefix of a temp dir this process makes under a temp root (`snap-<pid>-<owner>-…`): what a
+ * cleanup pass misses (a dir whose creation was still under way when the signal came) is swept
+ * by name, and so is what a process killed outright left (sweepDeadOwners).
  */
 export function tempPrefix(kind: string, root?: string): string {
   if (root) tempRoots.add(root);
-  return `${kind}-${process.pid}-`;
+  return `${kind}-${process.pid}-${OWNER}-`;
+}
+
+/** The pid in a temp dir's name, when the dir is one this host and namespace made (mkdtemp's six characters last). */
+function ownerPid(name: string): number | undefined {
+  const m = /-(\d+)-([0-9a-f]{8})-[A-Za-z0-9]{6}$/.exec(name);
+  return m && m[2] === OWNER ? Number(m[1]) : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function mountsUnder(dir: string): string[] {
+  try {
+    return readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => (l.split(" ")[1] ?? "").replace(/\\040/g, " "))
+      .filter((m) => m === dir || m.startsWith(dir + "/"));
+  } catch {
+    return []; // no /proc: nothing to unmount
+  }
+}
+
+/** Unmounts (lazily, deepest first) what is mounted under `dir`, then removes it unless a mount stays. */
+async function removeTempDir(dir: string): Promise<void> {
+  for (const m of mountsUnder(dir).reverse()) await promisify(execFile)("umount", ["-l", m]).catch(() => {});
+  // never delete through a live mount
+  if (!mountsUnder(dir).length) await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
 /** Removes what is left of this process's temp dirs under the known temp roots (unmounting first). */
 async function sweepTempRoots(): Promise<void> {
-  const mine = `-${process.pid}-`;
   for (const root of tempRoots) {
     const names = await readdir(root).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.includes(mine))) {
-      const dir = join(root, name);
-      let mounts: string[] = [];
-      try {
-        mounts = readFileSync("/proc/mounts", "utf8")
-          .split("\n")
-          .map((l) => l.split(" ")[1] ?? "")
-          .filter((m) => m === dir || m.startsWith(dir + "/"));
-      } catch {
-        /* no /proc: nothing to unmount */
-      }
-      for (const m of mounts.reverse()) await promisify(execFile)("umount", ["-l", m]).catch(() => {});
-      // never delete through a live mount
-      const still = readFileSync("/proc/mounts", "utf8").includes(` ${dir}`);
-      if (!still) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    for (const name of names.filter((n) => ownerPid(n) === process.pid))
+      await removeTempDir(join(root, name));
+  }
+}
+
+/**
+ * Clears what builds killed outright (SIGKILL, the OOM killer, a CI job's timeout) left under
+ * `roots`: temp dirs whose owner process, on this host and in this PID namespace, is gone. Their
+ * runtime containers are stopped first (`stopContainers`, given the dirs), then their mounts
+ * detached. A dir it cannot clear waits for the next build.
+ */
+export async function sweepDeadOwners(
+  roots: string[],
+  stopContainers: (dirs: string[]) => Promise<void>,
+): Promise<string[]> {
+  const stale: string[] = [];
+  for (const root of roots) {
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const name of names) {
+      const pid = ownerPid(name);
+      if (pid !== undefined && pid !== process.pid && !alive(pid)) stale.push(join(root, name));
     }
   }
+  if (!stale.length) return stale;
+  await stopContainers(stale).catch(() => {});
+  for (const dir of stale) await removeTempDir(dir);
+  return stale;
 }
 
 /** Runs every registered cleanup, newest first, and waits for cleanups already running. */

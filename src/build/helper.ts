@@ -10,6 +10,7 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { tempPrefix } from "./cleanup.js";
 
 const execFileP = promisify(execFile);
 
@@ -64,7 +65,7 @@ function start(): ChildProcess | undefined {
   if (broken) return undefined;
   if (shell) return shell;
   try {
-    outDir = mkdtempSync(join(tmpdir(), `dockyard-sh-${process.pid}-`));
+    outDir = mkdtempSync(join(tmpdir(), tempPrefix("dockyard-sh")));
     // its own process group: a Ctrl-C meant for the build does not kill it under a pending
     // command (the build's cleanup still unmounts through it); it exits when our end of its stdin
     // closes, which is also when this process exits

@@ -384,6 +384,23 @@ async function runtimeExec(args: string[]): Promise<void> {
   await execFileP(rt, [...runtimeGlobals(rt), ...args]).catch(() => {});
 }
 
+/** Deletes (killing first) the runtime containers whose bundle lies under one of `dirs`: a killed build's. */
+export async function removeContainersUnder(dirs: string[]): Promise<void> {
+  let rt: string;
+  try {
+    rt = findRuntime();
+  } catch {
+    return; // no runtime: no containers
+  }
+  const { stdout } = await execFileP(rt, [...runtimeGlobals(rt), "list", "--format", "json"]).catch(() => ({
+    stdout: "[]",
+  }));
+  const listed = (JSON.parse(stdout.trim() || "[]") as { id: string; bundle: string }[] | null) ?? [];
+  for (const c of listed)
+    if (dirs.some((d) => c.bundle === d || c.bundle.startsWith(d + "/")))
+      await runtimeExec(["delete", "--force", c.id]);
+}
+
 /** Runs one process in a fresh container on `spec.rootfs`; the container is always deleted. */
 export async function runContainer(spec: RunSpec, bundleParent: string): Promise<RunResult> {
   const runtime = findRuntime();

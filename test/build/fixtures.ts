@@ -1,10 +1,10 @@
 // Helpers for the builder's interop tests: the buildbench fixtures, base images on 127.0.0.1:5300,
 // running dockyard/docker, and comparing image file trees.
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import * as tar from "tar-stream";
 import { DOCKER_CLI } from "../helpers/peers.js";
 import { SHARED } from "../helpers/shared.js";
+import { runtimeRoot } from "../../src/build/runner.js";
 
 export const execFileP = promisify(execFile);
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -267,4 +268,27 @@ export async function writeContext(
     await writeFile(join(dir, k), v);
   }
   return dir;
+}
+
+/** What a build under `home` holds or left: mounts, temp dirs of its store, runtime containers. */
+export function leftovers(home: string): string[] {
+  const found: string[] = [];
+  for (const l of readFileSync("/proc/mounts", "utf8").split("\n"))
+    if (l.includes(home)) found.push(`mount: ${l.split(" ")[1]}`);
+  const tmp = join(home, "build", "tmp");
+  if (existsSync(tmp)) for (const e of readdirSync(tmp)) found.push(`temp: ${e}`);
+  for (const rt of ["runc", "crun"]) {
+    let out = "[]";
+    try {
+      out = execFileSync(rt, ["--root", runtimeRoot(), "list", "--format", "json"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+    } catch {
+      continue;
+    }
+    for (const c of (JSON.parse(out || "[]") as { id: string; bundle: string }[] | null) ?? [])
+      if (c.bundle.startsWith(home)) found.push(`${rt} container: ${c.id}`);
+  }
+  return found;
 }

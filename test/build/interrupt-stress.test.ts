@@ -6,36 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needPeers } from "../helpers/peers.js";
-import { BIN, ensureBases, removeDir, tempDir } from "./fixtures.js";
-import { runtimeRoot } from "../../src/build/runner.js";
+import { BIN, ensureBases, leftovers, removeDir, tempDir } from "./fixtures.js";
 
 const ITERATIONS = Number(process.env.DOCKYARD_STRESS_ITERATIONS ?? 10);
-
-function leftovers(home: string): string[] {
-  const found: string[] = [];
-  for (const l of readFileSync("/proc/mounts", "utf8").split("\n"))
-    if (l.includes(home)) found.push(`mount: ${l.split(" ")[1]}`);
-  const tmp = join(home, "build", "tmp");
-  if (existsSync(tmp)) for (const e of readdirSync(tmp)) found.push(`temp: ${e}`);
-  for (const rt of ["runc", "crun"]) {
-    let out = "[]";
-    try {
-      out = execFileSync(rt, ["--root", runtimeRoot(), "list", "--format", "json"], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-      });
-    } catch {
-      continue;
-    }
-    for (const c of (JSON.parse(out || "[]") as { id: string; bundle: string }[] | null) ?? [])
-      if (c.bundle.startsWith(home)) found.push(`${rt} container: ${c.id}`);
-  }
-  return found;
-}
 
 test(
   "interrupt stress: SIGINT at random moments of a failing multi-stage build leaves nothing behind",

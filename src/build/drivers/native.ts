@@ -1,6 +1,7 @@
 // The native, daemonless driver: parse → plan → execute (runc/crun on overlay snapshots) → image →
 // outputs, all through copy().
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockyardError } from "../../image/errors.js";
 import { formatPlatform, hostPlatform } from "../../image/platform.js";
@@ -11,7 +12,8 @@ import { BuildContext } from "../context.js";
 import { BuildError, Executor } from "../execute.js";
 import { checkDockerfile, loadDockerfile } from "../frontend.js";
 import { BuiltImage, StoreResolver } from "../image.js";
-import { findRuntime } from "../runner.js";
+import { findRuntime, removeContainersUnder } from "../runner.js";
+import { sweepDeadOwners } from "../cleanup.js";
 import { writeOutputs } from "../outputs.js";
 import { parseReference } from "../../image/reference.js";
 import type { BlobOrigin } from "../../image/transports/index.js";
@@ -22,6 +24,8 @@ export async function buildNative(opts: BuildOptions): Promise<BuildResult> {
   const home = opts.home ?? dockyardHome();
   const store = new BuildStore(join(home, "build"));
   await store.init();
+  // what builds killed outright left (mounts, containers, temp dirs) is cleared beside this one
+  sweepDeadOwners([store.tmp, tmpdir()], removeContainersUnder).catch(() => {});
   const localStore = new LocalStore(home);
   const dockerfilePath = opts.dockerfile ?? join(opts.context, "Dockerfile");
   let text: string;
