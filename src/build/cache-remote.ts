@@ -22,7 +22,8 @@ import { DockyardError } from "../image/errors.js";
 import { isIndex, type Descriptor, type ImageManifest } from "../image/manifest.js";
 import { MediaType } from "../image/media-types.js";
 import { parseReference } from "../image/reference.js";
-import { fetchCheckedManifest, limiter, readBlob } from "../image/copy.js";
+import { fetchCheckedManifest, readBlob } from "../image/copy.js";
+import { limiter } from "../util/limit.js";
 import {
   OciLayout,
   registryClient,

@@ -13,6 +13,7 @@ import {
 import { formatPlatform, hostPlatform, platformMatches } from "./platform.js";
 import type { BlobOrigin, ImageSource, ImageTarget } from "./transports/types.js";
 import { QuietProgress, type Progress } from "../util/progress.js";
+import { limiter } from "../util/limit.js";
 
 /** What a verifier sees: the top manifest about to be copied. Throw (e.g. TRUST) to stop the copy. */
 export interface VerifyRequest {
@@ -57,23 +58,6 @@ export interface CopyResult {
 
 /** Repositories tried per blob before uploading it (as docker: a failed mount costs a round trip). */
 const MAX_MOUNT_ATTEMPTS = 3;
-
-type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
-
-export function limiter(n: number): Limit {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((r) => queue.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
-}
 
 /** Wraps a source blob so it is verified on the way (for consumers that are not ImageTargets). */
 export async function openVerifiedBlob(source: ImageSource, desc: Descriptor): Promise<Readable> {

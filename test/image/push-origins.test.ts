@@ -4,6 +4,7 @@
 // (distribution), through a proxy that logs every request.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -23,9 +24,11 @@ import {
   type ImageManifest,
 } from "../../src/image/index.js";
 import { BUILT_ANNOTATION } from "../../src/image/transports/store.js";
+import { REF_NAME } from "../../src/image/transports/oci-layout.js";
 import type { Progress } from "../../src/util/progress.js";
 import { StoreResolver } from "../../src/build/image.js";
 import { needPeers } from "../helpers/peers.js";
+import { BIN } from "../registry/helpers.js";
 import { makeTls } from "../trust/tls.js";
 import {
   makeImage,
@@ -234,6 +237,59 @@ test(
     // one POST per blob (the base's mount; the others' upload sessions) + 2 PUTs + the manifest
     assert.equal(proxy.requests.length, 6, proxy.requests.join("\n"));
     client.close();
+  },
+);
+
+test(
+  "thousands of tags of one registry: the tag hints are read a few at a time, and still found under a low fd limit",
+  { skip: skip ?? needPeers("prlimit") },
+  async () => {
+    const home = join(work, "home-many");
+    const store = new LocalStore(home);
+    const client = new RegistryClient(proxy.host, { stateDir: false });
+    await copy(client.repository("move/base"), "1", store, `${proxy.host}/move/base:1`);
+    await rm(join(home, "blob-origins"), { recursive: true, force: true }); // hints from tags only
+    const img = await derivedImage(store, "app:many", "many");
+    // 1,500 tags of the same registry before the base's (in an OCI layout's index, as the store
+    // keeps its tags): the base's tag, read last, is the only hint for the base layer. Fillers
+    // name a JSON blob with no layers (the base's config), so they hint at nothing.
+    const indexPath = join(home, "store", "index.json");
+    const index = JSON.parse(await readFile(indexPath, "utf8")) as { manifests: Descriptor[] };
+    const isBase = (d: Descriptor) => d.annotations?.[REF_NAME]?.endsWith("/move/base:1") === true;
+    const baseEntry = index.manifests.find(isBase)!;
+    const baseConfig = (JSON.parse(Buffer.from(base.manifest).toString()) as ImageManifest).config;
+    index.manifests = [
+      ...index.manifests.filter((d) => !isBase(d)),
+      ...Array.from({ length: 1500 }, (_, i) => ({
+        ...baseEntry,
+        digest: baseConfig.digest,
+        size: baseConfig.size,
+        annotations: { [REF_NAME]: `${proxy.host}/move/filler-${i}:1` },
+      })),
+      baseEntry,
+    ];
+    await writeFile(indexPath, JSON.stringify(index));
+    client.close();
+    // 96 descriptors: Node and the push need ~30; 1,500 reads at once would fail with EMFILE
+    // spawned, not spawnSync: the proxy it pushes through runs in this process
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const args = [
+        "--nofile=96",
+        BIN,
+        "push",
+        "--progress",
+        "plain",
+        "app:many",
+        `docker://${proxy.host}/move/app-many:1`,
+      ];
+      const child = spawn("prlimit", args, { env: { ...process.env, DOCKYARD_HOME: home } });
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => (out += c));
+      child.stderr.on("data", (c: Buffer) => (out += c));
+      child.on("close", (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`${img.baseLayer.digest.slice(7, 19)}: mounted from move/base`));
   },
 );
 

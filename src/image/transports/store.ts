@@ -8,6 +8,7 @@ import { familiarReference, formatReference, parseReference } from "../reference
 import { OciLayout, REF_NAME, withLock } from "./oci-layout.js";
 import type { BlobOrigin, WriteManifestOptions } from "./types.js";
 import { atomicWriteFile } from "../../util/fs.js";
+import { limiter } from "../../util/limit.js";
 import { dockyardHome } from "./home.js";
 
 /** At most this many origins are kept per blob (most recent first). */
@@ -115,8 +116,10 @@ export class LocalStore extends OciLayout {
 
   private async scanTagged(registry: string): Promise<Map<string, BlobOrigin[]>> {
     const images: { repository: string; blobs: string[] }[] = [];
+    // a bounded number of reads at once: a store with thousands of tags must not run out of fds
+    const limit = limiter(16);
     const readJSON = async (digest: string) =>
-      JSON.parse(await readFile(this.blobPath(digest), "utf8")) as {
+      JSON.parse(await limit(() => readFile(this.blobPath(digest), "utf8"))) as {
         manifests?: Descriptor[];
         config?: Descriptor;
         layers?: Descriptor[];
