@@ -168,7 +168,7 @@ Exit codes: 0 built, 1 a step failed (its exit code and last output lines are pr
     {
       name: "cache-from",
       type: "string[]",
-      description: "Import the step cache: type=registry,ref=REF or type=local,src=DIR (repeatable)",
+      description: "Import the step cache: type=registry,ref=REF or type=local,src=DIR",
       valueName: "SPEC",
     },
     {
