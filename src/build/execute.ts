@@ -572,6 +572,16 @@ export class Executor {
             await mkdirAllInRoot(m.merged, wd, owner);
             return { opaque: false }; // mkdir removes nothing: no opaque directories to look for
           },
+          {
+            // without a mount, as COPY: the parents copied up, the missing part made in the upper
+            // dir (a directory that is there already leaves the upper dir empty: no layer)
+            direct: async (root, lower) => {
+              const owner = cfg.User ? await ownerFor((p) => lower.readFile(p), cfg.User, false) : undefined;
+              lower.prepareDir(wd);
+              await mkdirAllInRoot(root, wd, owner);
+              return { opaque: false };
+            },
+          },
         );
       }
       case "RUN":

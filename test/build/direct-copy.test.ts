@@ -48,6 +48,12 @@ COPY tree/ /data/keep/
 ADD a.txt /data/added.txt
 ADD arch.tar /data/unpacked/
 COPY a.txt /link/via-link.txt
+WORKDIR /data/keep
+WORKDIR /data/newdir/deeper
+USER someone
+WORKDIR /home/someone/work
+WORKDIR /link/wd
+USER root
 `;
 
 async function build(ctx: string, home: string, direct: boolean, out: string, ...flags: string[]) {
@@ -118,11 +124,15 @@ test(
       log,
       /ADD arch\.tar \/data\/unpacked\/ direct gave way \(needs an overlay mount: ADD unpacks an archive\)/,
     );
+    // WORKDIR too: a directory that is there makes no layer, a symlink on the way needs the mount
+    for (const wd of ["/data/keep", "/data/newdir/deeper", "/home/someone/work"])
+      assert.match(log, new RegExp(`WORKDIR ${wd} direct \\d+ms`));
+    assert.match(log, /WORKDIR \/link\/wd direct gave way \(needs an overlay mount: \/link is a symlink/);
     assert.doesNotMatch(overlay.stderr + overlay.stdout, / direct /);
 
     const { stdout } = await execFileP(
       "find",
-      ["data", "opq", "gone", "etc/app", "-printf", "%p %m %U:%G %y\\n"],
+      ["data", "opq", "gone", "etc/app", "home", "-printf", "%p %m %U:%G %y\\n"],
       { cwd: join(work, "out-direct") },
     );
     const tree = stdout.split("\n").filter(Boolean).sort();
@@ -141,6 +151,9 @@ test(
       "etc/app/owned 644 4321:8765 f",
       "data/added.txt 644 0:0 f",
       "data/unpacked/inside.txt 644 0:0 f",
+      "data/newdir/deeper 755 0:0 d",
+      "data/wd 755 4321:8765 d", // made through the symlink /link (on the overlay)
+      "home/someone/work 755 4321:8765 d",
     ])
       assert.ok(tree.includes(want), `${want} in\n${tree.join("\n")}`);
     assert.ok(!tree.some((l) => l.endsWith("/hidden")), tree.join("\n"));
