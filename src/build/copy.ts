@@ -2,7 +2,7 @@
 // it when dest is a directory or ends with "/"); a directory source has its contents copied;
 // modes and mtimes are kept, owners become --chown (default 0:0), --chmod replaces the mode of
 // everything copied; missing parents are created 0755 owned by the --chown user.
-import { chmod, lchown, lstat, lutimes, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, rm, writeFile } from "node:fs/promises";
 import {
   chmodSync,
   closeSync,
@@ -312,7 +312,8 @@ export function copyEntrySync(
 /** Writes a heredoc (or downloaded) file. */
 export async function writeFileEntry(
   dstHost: string,
-  data: string | Uint8Array,
+  /** The bytes, or a file holding them (copied, never read into memory). */
+  data: string | Uint8Array | { file: string },
   o: CopyOpts,
   mode = 0o644,
   mtime?: Date,
@@ -322,7 +323,8 @@ export async function writeFileEntry(
     throw new NeedsOverlay(`a file over the directory ${dstHost}`); // it leaves an opaque directory
   if (existing?.isDirectory()) o.removedDir = true;
   if (existing) await rm(dstHost, { recursive: true, force: true });
-  await writeFile(dstHost, data);
+  if (typeof data === "object" && "file" in data) await copyFile(data.file, dstHost);
+  else await writeFile(dstHost, data);
   const owner = o.owner ?? { uid: 0, gid: 0 };
   await lchown(dstHost, owner.uid, owner.gid);
   await chmod(dstHost, o.chmod ? o.chmod(mode, false) : mode);

@@ -14,7 +14,6 @@ import {
   readFile,
 } from "node:fs/promises";
 import { lstatSync } from "node:fs";
-import { constants as bufferConstants } from "node:buffer";
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { DockyardError } from "../image/errors.js";
@@ -191,7 +190,7 @@ interface PendingLayer {
   opaque?: Set<string>;
 }
 
-/** DOCKYARD_DIRECT_COPY=0: every COPY runs on an overlay mount (to compare, or to rule it out). */
+/** DOCKYARD_DIRECT_COPY=0: every COPY and WORKDIR runs on an overlay mount (to compare, or to rule it out). */
 const DIRECT_COPY = process.env.DOCKYARD_DIRECT_COPY !== "0";
 
 /** The digests of a layer still being archived. */
@@ -611,7 +610,7 @@ export class Executor {
     /**
      * `isolated`: on an empty filesystem (COPY --link); `chainKey`: the stage's key after the step;
      * `direct`: the step's work written straight into a fresh upper dir, with the parent layers
-     * looked up unmounted (COPY); when it throws NeedsOverlay, `work` runs on a mount instead.
+     * looked up unmounted (COPY, WORKDIR); when it throws NeedsOverlay, `work` runs on a mount instead.
      */
     opts: {
       isolated?: boolean;
@@ -1373,32 +1372,52 @@ export class Executor {
     line: number,
   ): Promise<void> {
     const { httpCall } = await import("../util/http.js");
-    const res = await httpCall(url, { maxRedirects: 10, maxBytes: bufferConstants.MAX_LENGTH }).catch(
-      (err: Error) => {
+    const { createWriteStream } = await import("node:fs");
+    const { pipeline } = await import("node:stream/promises");
+    // streamed to a temp file and hashed on the way: a download is never held in memory
+    const tmp = await this.o.store.tempDir("add-url-");
+    try {
+      const file = join(tmp, "download");
+      const hash = createHash("sha256");
+      const res = await httpCall(url, {
+        maxRedirects: 10,
+        consume: (body) =>
+          pipeline(
+            body,
+            async function* (src: AsyncIterable<Buffer>) {
+              for await (const c of src) {
+                hash.update(c);
+                yield c;
+              }
+            },
+            createWriteStream(file, { mode: 0o600 }),
+          ),
+      }).catch((err: Error) => {
         throw new BuildError(`ADD ${url} failed at line ${line}: ${err.message}`, undefined, line);
-      },
-    );
-    if (res.status < 200 || res.status > 299)
-      throw new BuildError(`ADD ${url} failed at line ${line}: HTTP ${res.status}`, undefined, line);
-    const data = res.body;
-    if (checksum) {
-      const got = "sha256:" + createHash("sha256").update(data).digest("hex");
-      if (got !== checksum)
-        throw new BuildError(
-          `ADD ${url}: checksum mismatch: want ${checksum}, got ${got} (line ${line})`,
-          undefined,
-          line,
-        );
+      });
+      if (res.status < 200 || res.status > 299)
+        throw new BuildError(`ADD ${url} failed at line ${line}: HTTP ${res.status}`, undefined, line);
+      if (checksum) {
+        const got = "sha256:" + hash.digest("hex");
+        if (got !== checksum)
+          throw new BuildError(
+            `ADD ${url}: checksum mismatch: want ${checksum}, got ${got} (line ${line})`,
+            undefined,
+            line,
+          );
+      }
+      const name = posix.basename(new URL(url).pathname) || "index.html";
+      const lm = res.headers["last-modified"];
+      await writeFileEntry(
+        await destDirOf(name, false),
+        { file },
+        o,
+        0o600,
+        typeof lm === "string" ? new Date(lm) : undefined,
+      );
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
     }
-    const name = posix.basename(new URL(url).pathname) || "index.html";
-    const lm = res.headers["last-modified"];
-    await writeFileEntry(
-      await destDirOf(name, false),
-      data,
-      o,
-      0o600,
-      typeof lm === "string" ? new Date(lm) : undefined,
-    );
   }
 
   private async addArchive(host: string, destHost: string, o: CopyOpts): Promise<void> {

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { DockyardError, type ErrorCode } from "../image/errors.js";
 import { trustedCa } from "./extra-ca.js";
@@ -18,6 +19,11 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Redirects a GET or HEAD follows (default 0: a 3xx is the result). */
   maxRedirects?: number;
+  /**
+   * Takes a 2xx response's body as a stream instead (a download of any size; maxBytes does not
+   * apply); the result's `body` is then empty. Other responses are buffered as usual.
+   */
+  consume?: (body: Readable) => Promise<void>;
 }
 
 export interface HttpResult {
@@ -45,7 +51,7 @@ function httpsAgentFor(caFile: string | undefined, insecure: boolean): HttpsAgen
   return a;
 }
 
-/** One HTTP(S) request, body buffered up to maxBytes (metadata and manifests are small). */
+/** One HTTP(S) request, body buffered up to maxBytes (metadata and manifests are small) or consumed. */
 export async function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
   let target = url;
   for (let hops = 0; ; hops++) {
@@ -77,6 +83,17 @@ function exchange(url: string, opts: HttpOptions): Promise<HttpResult> {
         timeout: opts.timeoutMs ?? 60_000,
       },
       (res) => {
+        const status = res.statusCode ?? 0;
+        if (opts.consume && status >= 200 && status < 300) {
+          opts.consume(res).then(
+            () => resolve({ status, headers: res.headers, body: Buffer.alloc(0) }),
+            (err: Error) => {
+              res.destroy();
+              reject(err);
+            },
+          );
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (c: Buffer) => {

@@ -3,8 +3,9 @@
 // variable past Node's start-up (src/util/extra-ca.ts), so this checks the CA still counts.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -24,8 +25,23 @@ let httpUrl: string;
 let httpsUrl: string;
 const servers: Server[] = [];
 
+/** 128 MiB of a repeating 1 MiB pattern, sent in pieces. */
+const BIG_CHUNK = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 7919) % 251));
+const BIG_CHUNKS = 128;
+
 function serve(req: { url?: string }, res: import("node:http").ServerResponse, body: string): void {
-  if (req.url?.startsWith("/redirect/")) {
+  if (req.url === "/big/blob.bin") {
+    res.writeHead(200, { "content-length": String(BIG_CHUNK.length * BIG_CHUNKS) });
+    let sent = 0;
+    const more = () => {
+      while (sent < BIG_CHUNKS) {
+        sent++;
+        if (!res.write(BIG_CHUNK)) return void res.once("drain", more);
+      }
+      res.end();
+    };
+    more();
+  } else if (req.url?.startsWith("/redirect/")) {
     res.writeHead(302, { location: req.url.replace("/redirect/", "/files/") }).end();
   } else if (req.url?.startsWith("/files/")) {
     res.writeHead(200, { "last-modified": MODIFIED.toUTCString(), "content-type": "text/plain" }).end(body);
@@ -119,5 +135,41 @@ test(
     const missing = await build(`FROM ${BASE}\nRUN true\nADD ${httpUrl}/nothing /m/\n`, undefined);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /failed at line 3: HTTP 404/);
+  },
+);
+
+test(
+  "ADD of a 128 MiB download streams it to disk: the build's peak memory stays far below its size",
+  { skip: skipPeers },
+  async (t) => {
+    if (skipWithoutBases(t, basesProblem)) return;
+    const sum = createHash("sha256");
+    for (let i = 0; i < BIG_CHUNKS; i++) sum.update(BIG_CHUNK);
+    const ctx = await writeContext(
+      join(work, "ctx-big"),
+      `FROM ${BASE}\nADD --checksum=sha256:${sum.digest("hex")} ${httpUrl}/big/blob.bin /big/\n`,
+    );
+    const child = spawn(BIN, ["build", "--progress", "plain", "--no-cache", ctx], {
+      env: { ...process.env, DOCKYARD_HOME: join(work, "home") },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c));
+    const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+    // VmHWM: the process's peak resident memory so far, read until it exits
+    let peakKiB = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
+      } catch {
+        /* gone */
+      }
+    }, 20);
+    const code = await exited;
+    clearInterval(poll);
+    assert.equal(code, 0, stderr);
+    assert.ok(peakKiB > 0, "the build's memory was read");
+    assert.ok(peakKiB < 100 * 1024, `peak memory ${Math.round(peakKiB / 1024)} MiB for a 128 MiB download`);
   },
 );
